@@ -59,9 +59,9 @@ const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s]+$/i.test(value),
   message: 'must be an http:// or https:// URL (other schemes such as javascript: or data: are refused)',
 });
 
-const finite = z
-  .number({ message: 'must be a number' })
-  .refine(Number.isFinite, { message: 'must be a finite number' });
+const finite = z.number({
+  error: (issue) => (typeof issue.input === 'number' ? 'must be a finite number (not .inf or .nan)' : 'must be a number'),
+});
 
 const positive = finite.refine((v) => v > 0, { message: 'must be greater than 0' });
 
