@@ -1,28 +1,56 @@
 /**
- * The orchestrator: the only module that touches the filesystem, through
- * `BuildEffects`, which tests replace with an in-memory version.
+ * The orchestrator: the only module that reads inputs from disk (through
+ * `BuildEffects`) and the one caller of the write stage.
  *
- *   data/*.yaml ──read──▶ Uint8Array
- *     ──parseYaml──▶ YamlSource            (load.ts: positions kept)
- *     ──validateDataset──▶ Dataset         (validate.ts: every problem, located)
- *     ──deriveFigures──▶ Derived           (derive.ts: formulas and inputs)
+ *   reports.yaml ─parseYaml─▶ YamlSource ─normalizeReports─▶ Report[]     (config.ts)
+ *   for each Report, on a worker pool:
+ *     data/*.yaml ─read─▶ Uint8Array ─parseYaml─▶ YamlSource              (load.ts)
+ *       ─validateDataset─▶ Dataset ─deriveFigures─▶ Derived              (validate.ts, derive.ts)
+ *     templates/charts/*.vl.json + Dataset + Derived
+ *       ─bindChartData, renderCharts─▶ RenderedChart[]  (cached by hash)  (charts.ts)
+ *     templates/briefing/*.hbs + Dataset + Derived + RenderedChart[]
+ *       ─buildBriefing─▶ Briefing (one mdast tree)                        (content.ts)
+ *     Briefing ─renderHtml─▶ string      Briefing ─renderPdf─▶ Uint8Array (html.ts, pdf.ts)
+ *     ─▶ OutputFile[]
+ *   OutputFile[] + manifest ─commitOutputs─▶ output/ (all or nothing)     (write.ts)
  */
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bindChartData, renderCharts, type ChartCache, type ChartSource, type RenderedChart } from './charts.ts';
+import { normalizeReports, type Format, type Report } from './config.ts';
+import { buildBriefing, type TemplateSource } from './content.ts';
+import { countDataset, deriveFigures, type Derived } from './derive.ts';
 import { CliError } from './error.ts';
+import { FACE_KEYS, fontPaths, type FontBytes } from './fonts.ts';
+import { renderHtml } from './html.ts';
 import { parseYaml } from './load.ts';
 import { messages } from './messages.ts';
-import { countDataset, deriveFigures, type Derived } from './derive.ts';
+import { renderPdf } from './pdf.ts';
 import type { Dataset } from './schema.ts';
 import { validateDataset } from './validate.ts';
+import { commitOutputs, listFiles, sha256, type OutputFile } from './write.ts';
 
-/** Everything the build does to the outside world. */
+/** What the build reads and reports; tests replace it. */
 export interface BuildEffects {
   readFile(path: string): Promise<Uint8Array>;
+  /** Names of the entries in a folder; [] when it does not exist. */
+  readDir(path: string): Promise<string[]>;
   log(line: string): void;
 }
 
-export interface CheckOptions {
-  data: string;
-}
+export const nodeEffects: BuildEffects = {
+  readFile: (path) => readFile(path),
+  readDir: (path) =>
+    readdir(path).then(
+      (names) => names.sort(),
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      },
+    ),
+  log: (line) => process.stderr.write(`${line}\n`),
+};
 
 export interface CheckResult {
   data: Dataset;
@@ -30,7 +58,7 @@ export interface CheckResult {
   summary: string;
 }
 
-/** Reads a dataset file, turning the errors a user can cause into clear messages. */
+/** Reads an input file, turning the errors a user can cause into clear messages. */
 export async function readInput(path: string, effects: BuildEffects): Promise<Uint8Array> {
   try {
     return await effects.readFile(path);
@@ -45,10 +73,230 @@ export async function readInput(path: string, effects: BuildEffects): Promise<Ui
 
 /** Load -> validate -> derive, writing nothing. */
 export async function loadDataset(path: string, effects: BuildEffects): Promise<CheckResult> {
-  // 1. read, 2. parse with positions, 3. validate, 4. derive
   const bytes = await readInput(path, effects);
-  const source = parseYaml(path, bytes);
-  const data = validateDataset(source);
+  const data = validateDataset(parseYaml(path, bytes));
   const derived = deriveFigures(data);
   return { data, derived, summary: messages.checkSummary(path, countDataset(data, derived)) };
+}
+
+/** Reads and validates reports.yaml. */
+export async function loadReports(path: string, effects: BuildEffects): Promise<Report[]> {
+  return normalizeReports(parseYaml(path, await readInput(path, effects)));
+}
+
+/** Options that change what one report build produces. */
+export interface ReportOptions {
+  /** Overrides the report's dataset (--data). */
+  data?: string;
+  /** Overrides the report's paper (--paper). */
+  paper?: Report['paper'];
+  /** Restricts the report's formats (--format). */
+  formats?: Format[];
+  /** Seconds since the epoch for PDF dates (SOURCE_DATE_EPOCH); default: the dataset's as-of date. */
+  sourceDateEpoch?: number;
+  /** Fault injection for reliability tests (BRIEFING_FAIL_STAGE): the named stage throws. */
+  failStage?: string;
+}
+
+export interface StageTiming {
+  stage: string;
+  ms: number;
+}
+
+export interface ReportResult {
+  report: string;
+  files: OutputFile[];
+  dataset: { path: string; sha256: string; asOf: string };
+  charts: { rendered: string[]; reused: string[] };
+  timings: StageTiming[];
+}
+
+let fontCache: FontBytes | undefined;
+
+/** The briefing's font files, read once per process. */
+export async function loadFonts(effects: BuildEffects): Promise<FontBytes> {
+  if (fontCache) return fontCache;
+  const paths = fontPaths();
+  const entries = await Promise.all(
+    FACE_KEYS.map(async (key) => {
+      try {
+        return [key, await effects.readFile(paths[key])] as const;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(messages.fontMissing(paths[key]));
+        throw error;
+      }
+    }),
+  );
+  fontCache = Object.fromEntries(entries) as FontBytes;
+  return fontCache;
+}
+
+/**
+ * A chart cache kept in memory for this process (what makes --watch fast)
+ * and on disk under .cache/charts so the next build skips unchanged charts.
+ */
+export function createChartCache(dir = '.cache/charts'): ChartCache {
+  const memory = new Map<string, RenderedChart>();
+  return {
+    get(hash) {
+      const hit = memory.get(hash);
+      if (hit) return hit;
+      try {
+        const chart = JSON.parse(readFileSync(join(dir, `${hash}.json`), 'utf8')) as RenderedChart;
+        if (chart.hash !== hash) return undefined;
+        memory.set(hash, chart);
+        return chart;
+      } catch {
+        return undefined; // a missing or damaged cache entry only costs a re-render
+      }
+    },
+    set(hash, chart) {
+      memory.set(hash, chart);
+      try {
+        mkdirSync(dir, { recursive: true });
+        const temp = join(dir, `${hash}.json.tmp-${process.pid}`);
+        writeFileSync(temp, JSON.stringify(chart));
+        renameSync(temp, join(dir, `${hash}.json`));
+      } catch {
+        // The cache is an optimisation: a read-only checkout still builds.
+      }
+    },
+  };
+}
+
+/** The files in `dir` ending in `suffix`: `id` is the name without the suffix. */
+async function readFolder(dir: string, suffix: string, effects: BuildEffects): Promise<{ id: string; name: string; file: string; text: string }[]> {
+  const names = (await effects.readDir(dir)).filter((name) => name.endsWith(suffix));
+  return Promise.all(
+    names.map(async (name) => {
+      const file = `${dir}/${name}`;
+      return { id: name.slice(0, -suffix.length), name, file, text: new TextDecoder().decode(await readInput(file, effects)) };
+    }),
+  );
+}
+
+/** The latest edition dataset in `dir` dated before `asOf`, if any (files named YYYY-MM-DD.yaml). */
+async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffects): Promise<{ file: string; data: Dataset } | undefined> {
+  const dated = (await effects.readDir(dir)).filter((name) => /^\d{4}-\d{2}-\d{2}\.yaml$/.test(name) && name.slice(0, 10) < asOf).sort();
+  const latest = dated.at(-1);
+  if (!latest) return undefined;
+  const file = `${dir}/${latest}`;
+  return { file, data: validateDataset(parseYaml(file, await readInput(file, effects))) };
+}
+
+/** Builds one report's files in memory: nothing is written here. */
+export async function buildReport(report: Report, options: ReportOptions, effects: BuildEffects, cache: ChartCache): Promise<ReportResult> {
+  const timings: StageTiming[] = [];
+  const time = async <T>(stage: string, run: () => T | Promise<T>): Promise<T> => {
+    const started = performance.now();
+    if (options.failStage === stage) throw new Error(`injected failure in stage ${stage} (BRIEFING_FAIL_STAGE)`);
+    const value = await run();
+    timings.push({ stage, ms: performance.now() - started });
+    return value;
+  };
+  const formats = new Set(options.formats ? report.formats.filter((f) => options.formats!.includes(f)) : report.formats);
+  const paper = options.paper ?? report.paper;
+  const datasetPath = options.data ?? report.dataset;
+
+  // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
+  const { bytes, data, derived, previous } = await time('validate', async () => {
+    const bytes = await readInput(datasetPath, effects);
+    const data = validateDataset(parseYaml(datasetPath, bytes));
+    const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
+    return { bytes, data, derived: deriveFigures(data), previous };
+  });
+  const fonts = await loadFonts(effects);
+
+  // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
+  const chartResult = await time('charts', async () => {
+    const specs: ChartSource[] = (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text }));
+    return renderCharts(specs, bindChartData(data, derived), { fonts, cache });
+  });
+  for (const warning of chartResult.warnings) effects.log(warning);
+
+  // 3. Content: templates -> one mdast tree for both editions.
+  const briefing = await time('content', async () => {
+    const templates: TemplateSource[] = (await readFolder(report.templates, '.hbs', effects)).map(({ name, file, text }) => ({ name, file, text }));
+    return buildBriefing({ data, derived, charts: chartResult.charts, templates, previous });
+  });
+
+  // 4. Editions and chart files.
+  const files: OutputFile[] = [];
+  const add = (path: string, bytes: Uint8Array | string) =>
+    files.push({ path, bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, report: report.id });
+  if (formats.has('svg')) for (const chart of chartResult.charts) add(`charts/${chart.id}.svg`, chart.svg);
+  if (formats.has('html')) await time('html', () => add(`${report.id}.html`, renderHtml(briefing, chartResult.charts, fonts)));
+  if (formats.has('pdf')) {
+    const epoch = options.sourceDateEpoch;
+    const creationDate = epoch !== undefined ? new Date(epoch * 1000) : new Date(`${data.edition.as_of}T00:00:00Z`);
+    const pdf = await time('pdf', () => renderPdf(briefing, chartResult.charts, fonts, { paper, creationDate }));
+    add(`${report.id}.pdf`, pdf);
+  }
+
+  return {
+    report: report.id,
+    files,
+    dataset: { path: datasetPath, sha256: sha256(bytes), asOf: data.edition.as_of },
+    charts: { rendered: chartResult.rendered, reused: chartResult.reused },
+    timings,
+  };
+}
+
+export interface Manifest {
+  pipeline: { name: string; version: string };
+  libraries: Record<string, string>;
+  reports: { id: string; dataset: string; dataset_sha256: string; as_of: string }[];
+  files: { path: string; bytes: number; sha256: string; report: string }[];
+  /** Wall time of the build that wrote this manifest; the one field that differs between identical builds. */
+  duration_ms: number;
+}
+
+const LIBRARIES = ['pdfkit', 'vega', 'vega-lite', 'handlebars', 'zod', 'yaml', 'fontkit', 'svg-to-pdfkit'];
+
+async function readVersions(effects: BuildEffects): Promise<{ pipeline: Manifest['pipeline']; libraries: Record<string, string> }> {
+  const version = async (dir: string) => JSON.parse(new TextDecoder().decode(await effects.readFile(`${dir}/package.json`))) as { name: string; version: string };
+  const own = await version('.');
+  const libraries: Record<string, string> = {};
+  for (const name of LIBRARIES) libraries[name] = (await version(`node_modules/${name}`).catch(() => ({ version: 'unknown' }))).version;
+  return { pipeline: { name: own.name, version: own.version }, libraries };
+}
+
+/** Reads the manifest of the current output folder, if any. */
+export async function readManifest(out: string, effects: BuildEffects): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await effects.readFile(`${out}/manifest.json`))) as Manifest;
+  } catch {
+    return undefined; // no (or an unreadable) manifest: nothing from a previous build to keep track of
+  }
+}
+
+/**
+ * Commits the results of one build: the new files, plus the previous
+ * build's files for reports not rebuilt this time, and a manifest of all.
+ */
+export async function writeBuild(out: string, results: ReportResult[], durationMs: number, effects: BuildEffects): Promise<Manifest> {
+  const previous = await readManifest(out, effects);
+  const rebuilt = new Set(results.map((r) => r.report));
+  const files = results.flatMap((r) => r.files);
+  const paths = new Set(files.map((f) => f.path));
+  const kept = (previous?.files ?? []).filter((f) => !rebuilt.has(f.report) && !paths.has(f.path));
+  const keptPaths = new Set(kept.map((f) => f.path));
+  const onDisk = new Set(await listFiles(out));
+  const ours = new Set((previous?.files ?? []).map((f) => f.path));
+  const manifest: Manifest = {
+    ...(await readVersions(effects)),
+    reports: [
+      ...(previous?.reports ?? []).filter((r) => !rebuilt.has(r.id)),
+      ...results.map((r) => ({ id: r.report, dataset: r.dataset.path, dataset_sha256: r.dataset.sha256, as_of: r.dataset.asOf })),
+    ].sort((a, b) => a.id.localeCompare(b.id)),
+    files: [
+      ...kept.filter((f) => onDisk.has(f.path)),
+      ...files.map((f) => ({ path: f.path, bytes: f.bytes.byteLength, sha256: sha256(f.bytes), report: f.report })),
+    ].sort((a, b) => a.path.localeCompare(b.path)),
+    duration_ms: Math.round(durationMs),
+  };
+  const manifestFile: OutputFile = { path: 'manifest.json', bytes: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`), report: '' };
+  // Keep other reports' files and anything the user put there; drop our stale files (a removed chart).
+  await commitOutputs(out, [...files, manifestFile], (path) => path !== 'manifest.json' && (keptPaths.has(path) || !ours.has(path)));
+  return manifest;
 }

@@ -1,34 +1,209 @@
-/** The `report` command: parses flags, runs the orchestrator, maps errors to exit codes. */
-import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
-import { loadDataset, type BuildEffects } from './build.ts';
+/**
+ * The `report` command: parses flags, selects reports, runs them on a worker
+ * pool, commits the outputs, and maps errors to exit codes
+ * (0 ok, 1 build or validation failure, 2 usage error).
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadDataset, loadReports, nodeEffects, writeBuild, type BuildEffects, type ReportOptions, type ReportResult } from './build.ts';
+import { FORMATS, shardReports, type Format, type Report } from './config.ts';
 import { CliError, EXIT } from './error.ts';
 import { messages } from './messages.ts';
+import type { WorkerOutcome, WorkerTask } from './worker.ts';
 
-const DEFAULT_DATA = 'data/catl-ai-stack.yaml';
-
-interface CliOptions {
-  data: string;
+export interface CliOptions {
+  config: string;
+  data?: string;
+  out: string;
+  format?: Format[];
+  paper?: Report['paper'];
   check?: boolean;
+  watch?: boolean;
+  serve?: number | true;
+  only?: string[];
+  jobs?: number;
+  shard?: { index: number; count: number };
+  quiet?: boolean;
+  json?: boolean;
   debug?: boolean;
+}
+
+const VERSION = '0.1.0';
+
+function parsePositiveInt(name: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a whole number of 1 or more`);
+    return Number(value);
+  };
 }
 
 function program(): Command {
   return new Command('report')
-    .description('Validate the dataset and build the briefing (PDF, HTML, SVG charts) into output/.')
-    .addOption(new Option('--data <file>', 'dataset to build from').default(DEFAULT_DATA))
+    .description('Validate the data and build every report in reports.yaml (PDF, HTML, SVG charts) into output/.')
+    .addOption(new Option('--config <file>', 'report config listing the reports').default('reports.yaml'))
+    .option('--data <file>', 'build from this dataset instead of each report\'s own')
+    .addOption(new Option('--out <dir>', 'output folder').default('output'))
+    .option('--format <list>', `formats to write, comma-separated (${FORMATS.join(',')})`, (value: string) => {
+      const list = value.split(',').map((f) => f.trim());
+      const bad = list.filter((f) => !(FORMATS as readonly string[]).includes(f));
+      if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown format "${bad.join(',')}" (use ${FORMATS.join(', ')})`);
+      return list as Format[];
+    })
+    .addOption(new Option('--paper <size>', 'paper size for the PDF').choices(['a4', 'letter']))
     .option('--check', 'validate and derive only; write nothing')
+    .option('--watch', 'rebuild when data/, templates/ or the config change')
+    .addOption(new Option('--serve [port]', 'serve the output on 127.0.0.1 with live reload (implies --watch)').argParser(parsePositiveInt('--serve port')))
+    .option('--only <id...>', 'build only the reports with these ids')
+    .option('--jobs <n>', 'reports built at once (default: the number of cores)', parsePositiveInt('--jobs'))
+    .option('--shard <i/n>', 'build the i-th of n disjoint slices of the report list', (value: string) => {
+      const m = /^(\d+)\/(\d+)$/.exec(value);
+      const index = Number(m?.[1]);
+      const count = Number(m?.[2]);
+      if (!m || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('--shard must be i/n with 1 <= i <= n, e.g. 1/4');
+      return { index, count };
+    })
+    .option('--quiet', 'print nothing but errors')
+    .option('--json', 'print a machine-readable summary on stdout')
     .option('--debug', 'print stack traces for unexpected errors')
+    .version(VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 build or validation failure, 2 usage error.\nExamples:\n  npm run report\n  npm run report -- --check\n  npm run report -- --only catl-ai-stack-briefing --format pdf --paper letter\n  npm run report -- --serve 4173',
+    )
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {} });
 }
 
-const nodeEffects: BuildEffects = {
-  readFile: (path) => readFile(path),
-  log: (line) => process.stderr.write(`${line}\n`),
-};
+/** Progress on stderr: plain lines, or one live line on a TTY without NO_COLOR; silent with --quiet. */
+export interface Progress {
+  stage(line: string): void;
+  done(line: string): void;
+}
+
+function createProgress(options: CliOptions, effects: BuildEffects): Progress {
+  if (options.quiet) return { stage() {}, done() {} };
+  const live = process.stderr.isTTY && !process.env.NO_COLOR && !options.json;
+  if (!live) return { stage: effects.log, done: effects.log };
+  return {
+    stage: (line) => process.stderr.write(`\r\x1b[2K${line}`),
+    done: (line) => process.stderr.write(`\r\x1b[2K${line}\n`),
+  };
+}
+
+function describeResult(result: ReportResult): string {
+  const stages = result.timings.map((t) => `${t.stage} ${Math.round(t.ms)}ms`).join(' · ');
+  const charts = `${result.charts.rendered.length} charts rendered, ${result.charts.reused.length} from cache`;
+  return `${result.report}: ${stages} (${charts})`;
+}
+
+/** Builds the selected reports, in this process or on a pool of worker threads. */
+async function runReports(reports: Report[], reportOptions: ReportOptions, jobs: number, progress: Progress): Promise<ReportResult[]> {
+  const workerFile = new URL('./worker.js', import.meta.url);
+  const usePool = jobs > 1 && reports.length > 1 && existsSync(fileURLToPath(workerFile));
+  let outcomes: WorkerOutcome[];
+  if (!usePool) {
+    const { default: run } = await import('./worker.ts');
+    outcomes = [];
+    for (const report of reports) {
+      progress.stage(`building ${report.id} (${outcomes.length + 1}/${reports.length})`);
+      outcomes.push(await run({ report, options: reportOptions }));
+    }
+  } else {
+    const { Tinypool } = await import('tinypool');
+    const pool = new Tinypool({ filename: workerFile.href, minThreads: Math.min(jobs, reports.length), maxThreads: Math.min(jobs, reports.length) });
+    let finished = 0;
+    progress.stage(`building ${reports.length} reports on ${Math.min(jobs, reports.length)} workers`);
+    try {
+      outcomes = await Promise.all(
+        reports.map(async (report) => {
+          const outcome = (await pool.run({ report, options: reportOptions } satisfies WorkerTask)) as WorkerOutcome;
+          progress.stage(`built ${++finished}/${reports.length} reports`);
+          return outcome;
+        }),
+      );
+    } finally {
+      await pool.destroy();
+    }
+  }
+  const failures = outcomes.flatMap((outcome, i) => (outcome.ok ? [] : [{ outcome, report: reports[i]! }]));
+  if (failures.length > 0) {
+    const { outcome, report } = failures[0]!;
+    if (outcome.ok) throw new Error('unreachable');
+    if (!outcome.expected) {
+      const error = new Error(outcome.message);
+      error.stack = outcome.stack;
+      throw error;
+    }
+    const detail = failures.map((f) => (f.outcome.ok ? '' : reports.length > 1 ? messages.reportFailed(f.report.id, f.outcome.message) : f.outcome.message));
+    throw new CliError(detail.join('\n'), outcome.exitCode);
+  }
+  return outcomes.map((outcome) => (outcome as { ok: true; result: ReportResult }).result);
+}
+
+/** Chooses reports by --only and --shard. */
+function selectReports(all: Report[], options: CliOptions): Report[] {
+  let reports = all;
+  if (options.only) {
+    const unknown = options.only.filter((id) => !all.some((r) => r.id === id));
+    if (unknown.length) throw new CliError(messages.usage(messages.noReportsSelected(`--only ${unknown.join(' ')}`)), EXIT.usage);
+    reports = all.filter((r) => options.only!.includes(r.id));
+  }
+  if (options.shard) reports = shardReports(reports, options.shard.index, options.shard.count);
+  return reports;
+}
+
+export interface BuildSummary {
+  ok: true;
+  out: string;
+  reports: { id: string; files: { path: string; bytes: number; sha256: string }[]; charts: ReportResult['charts']; timings: ReportResult['timings'] }[];
+  duration_ms: number;
+}
+
+/** One full build: select, build, commit. */
+export async function buildOnce(options: CliOptions, effects: BuildEffects, progress: Progress, inProcess = false): Promise<BuildSummary> {
+  const started = performance.now();
+  const reports = selectReports(await loadReports(options.config, effects), options);
+  const reportOptions: ReportOptions = {
+    data: options.data,
+    paper: options.paper,
+    formats: options.format,
+    failStage: process.env.BRIEFING_FAIL_STAGE || undefined,
+    sourceDateEpoch: process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH) ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
+  };
+  const jobs = inProcess ? 1 : (options.jobs ?? availableParallelism());
+  const results = reports.length ? await runReports(reports, reportOptions, jobs, progress) : [];
+  for (const result of results) progress.done(describeResult(result));
+  const manifest = await writeBuild(options.out, results, performance.now() - started, effects);
+  const written = new Set(results.flatMap((r) => r.files.map((f) => f.path)));
+  const duration = performance.now() - started;
+  progress.done(`wrote ${written.size} files to ${options.out}/ in ${Math.round(duration)}ms`);
+  return {
+    ok: true,
+    out: options.out,
+    reports: results.map((r) => ({
+      id: r.report,
+      files: manifest.files.filter((f) => f.report === r.report).map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
+      charts: r.charts,
+      timings: r.timings.map((t) => ({ stage: t.stage, ms: Math.round(t.ms) })),
+    })),
+    duration_ms: Math.round(duration),
+  };
+}
+
+/** Prints an error as the user should see it and returns its exit code. */
+export function reportError(error: unknown, debug: boolean, json: boolean): number {
+  const expected = error instanceof CliError;
+  const message = expected ? error.message : messages.unexpected(error instanceof Error ? error.message : String(error));
+  process.stderr.write(`${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  const exitCode = expected ? error.exitCode : EXIT.failure;
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: exitCode, error: message })}\n`);
+  return exitCode;
+}
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], effects: BuildEffects = nodeEffects): Promise<number> {
@@ -39,26 +214,31 @@ export async function main(argv: string[], effects: BuildEffects = nodeEffects):
     options = cmd.opts<CliOptions>();
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       process.stderr.write(`${messages.usage(error.message.replace(/^error: /, ''))}\n${cmd.helpInformation()}`);
       return EXIT.usage;
     }
     throw error;
   }
-  const debug = options.debug || argv.includes('--debug');
+  const debug = Boolean(options.debug);
   try {
-    const result = await loadDataset(options.data, effects);
-    effects.log(result.summary);
+    if (options.check) {
+      const paths = options.data ? [options.data] : [...new Set(selectReports(await loadReports(options.config, effects), options).map((r) => r.dataset))];
+      const summaries: string[] = [];
+      for (const path of paths) summaries.push((await loadDataset(path, effects)).summary);
+      if (!options.quiet) for (const line of summaries) effects.log(line);
+      if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, check: summaries })}\n`);
+      return EXIT.ok;
+    }
+    const progress = createProgress(options, effects);
+    if (options.watch || options.serve !== undefined) {
+      const { watchBuild } = await import('./watch.ts');
+      return await watchBuild(options, effects, progress);
+    }
+    const summary = await buildOnce(options, effects, progress);
+    if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof CliError) {
-      process.stderr.write(`${error.message}\n`);
-      if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const detail = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${messages.unexpected(detail)}\n`);
-    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return EXIT.failure;
+    return reportError(error, debug, Boolean(options.json));
   }
 }

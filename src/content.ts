@@ -3,15 +3,73 @@
  * Handlebars templates emit Markdown once; it is parsed into an mdast tree
  * that both editions (html.ts, pdf.ts) render, so their words are the same.
  *
- * CONTRACT (shared with html.ts and pdf.ts; implementation in progress):
+ *   templates/briefing/*.md.hbs ──Handlebars.parse──▶ AST
+ *     ──checkTemplateFigures, checkTemplateAst──▶ Located[] (planted figures, raw values, unknown paths)
+ *     ──render (helpers format, escape, cite)──▶ Markdown + footnote definitions
+ *     ──fromMarkdown + GFM──▶ mdast Root
+ *     ──finishTree──▶ figures numbered, cross-references resolved, links vetted, heading ids
+ *     ──▶ Briefing {meta, tree, outline}
+ *
+ * Templates: `briefing.md.hbs` is the main template; every other file in
+ * templates/briefing/ is a partial, named by its file name without `.md.hbs`
+ * (`key-points.md.hbs` is `{{> key-points}}`). The main template sets the
+ * order of sections. A partial that is never included is an error.
+ *
+ * Data reaches the Markdown only through helpers, which format figures,
+ * escape text for Markdown and attach the citation footnote. A bare
+ * `{{path}}` or `{{{path}}}` is refused before rendering, so nothing from the
+ * dataset can become emphasis, a link or raw HTML. Helpers:
+ *   {{money f}} {{pct f}} {{pp f}} {{gwh f}} {{count f}}  a figure + its footnote
+ *   {{period f}}  the period of a figure or timing ("2025", "Q1 2026"), not cited:
+ *                 the figure it dates carries the citation
+ *   {{date s}}    a YYYY-MM-DD date ("29 November 2026")
+ *   {{name e}} / {{name e full=true}}  an entity's short or full name
+ *   {{text s}}    any dataset string, escaped
+ *   {{cite x}}    the footnote for a record (a claim, a deal) without printing it
+ *   {{chart "id"}} a numbered figure; {{ref "id"}} "Figure N", linked
+ *   {{dealsTable caption="..."}}  the deals as a GFM table
+ *   {{editionChanges}}  the "what changed" list (editions.ts)
+ * Footnotes are one per fact, labelled by its dataset path, and say where the
+ * fact comes from; a derived figure's footnote gives its formula and inputs.
+ *
+ * The title block (title, subtitle, as-of date, author) is `meta`; the
+ * editions set it as their header and cover, so the tree starts at the first
+ * section (h2) and does not repeat it.
+ *
+ * CONTRACT (shared with html.ts and pdf.ts):
  * - Headings carry their anchor id in `heading.data.hProperties.id`.
  * - A chart is a `figure` node (below) at block level, numbered in order.
  * - Cross-references are `link` nodes whose url is `#<anchor>` (a figure's
  *   `identifier` or a heading id).
  * - Citations are GFM footnotes: `footnoteReference` in the text and
  *   `footnoteDefinition` nodes at the end of the root.
+ * - A table may carry `data.caption` ("Table 1. ...") and `data.identifier`.
+ * - Links are http(s) or `#anchor`; there are no `html` or image nodes.
  */
-import type { Node, Root } from 'mdast';
+import Handlebars from 'handlebars';
+import type {
+  Heading,
+  Html,
+  Link,
+  Node,
+  Paragraph,
+  Parent,
+  PhrasingContent,
+  Root,
+  RootContent,
+  Text,
+} from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
+// For the `hProperties` field of mdast node data that headings carry their ids in.
+import type {} from 'mdast-util-to-hast';
+import type { Derived, DerivedFigure } from './derive.ts';
+import { diffEditions, type EditionChange } from './editions.ts';
+import { InputError } from './error.ts';
+import { createFormatter, type Formatter } from './format.ts';
+import { messages, type Located } from './messages.ts';
+import type { Dataset } from './schema.ts';
 
 /** A numbered chart placed in the content. */
 export interface FigureNode extends Node {
@@ -27,9 +85,17 @@ export interface FigureNode extends Node {
   source: string;
   /** Alt text: the chart's data in words. */
   alt: string;
+  /** The chart's title, if it has one. */
+  title?: string;
 }
 
 declare module 'mdast' {
+  interface TableData {
+    /** Shown as the table's caption, e.g. "Table 1. The three deals". */
+    caption?: string;
+    /** Anchor id, e.g. `table-deals`. */
+    identifier?: string;
+  }
   interface RootContentMap {
     figure: FigureNode;
   }
@@ -65,3 +131,797 @@ export interface Briefing {
   tree: Root;
   outline: OutlineEntry[];
 }
+
+// ---------------------------------------------------------------------------
+// Inputs
+
+/** One template file. */
+export interface TemplateSource {
+  /** File name, e.g. `key-points.md.hbs`; a partial's name is this without `.md.hbs`. */
+  name: string;
+  /** Repo-relative path, for messages. */
+  file: string;
+  text: string;
+}
+
+/** What the content stage needs of a rendered chart (RenderedChart from charts.ts fits). */
+export interface ChartMeta {
+  id: string;
+  title: string;
+  description: string;
+  caption: string;
+  source: string;
+}
+
+export interface ContentInput {
+  data: Dataset;
+  derived: Derived;
+  charts: ChartMeta[];
+  /** Every file in templates/briefing/, in any order. */
+  templates: TemplateSource[];
+  /** The latest earlier edition's dataset, if there is one. */
+  previous?: { file: string; data: Dataset };
+}
+
+/** The main template's partial name; every other template is a partial. */
+const MAIN = 'briefing';
+const TEMPLATE_EXTENSION = /\.md\.hbs$|\.hbs$/;
+
+/** Block helpers Handlebars provides that templates may use; each/with change the scope. */
+const BLOCK_HELPERS = ['if', 'unless', 'each', 'with'];
+const SCOPING_BLOCKS = ['each', 'with'];
+
+// Placeholders the helpers write into the Markdown and finishTree replaces.
+// They are links with schemes of our own: escaped data can never form a link,
+// so data cannot forge one, and a template that did would fail the link check.
+const FIGURE_SCHEME = 'briefing-figure:';
+const REF_SCHEME = 'briefing-ref:';
+const CAPTION_SCHEME = 'briefing-caption:';
+
+// ---------------------------------------------------------------------------
+// The stage
+
+/** Renders the templates with the dataset into the briefing's one content tree; throws InputError listing every problem, located. */
+export function buildBriefing(input: ContentInput): Briefing {
+  const format = createFormatter(input.data.edition.language);
+  const templates = input.templates.map((template) => ({ ...template, partial: template.name.replace(TEMPLATE_EXTENSION, '') }));
+  const main = templates.find((template) => template.partial === MAIN);
+  const directory = input.templates[0]?.file.replace(/[^/]*$/, '') ?? 'templates/briefing/';
+  if (!main) {
+    const file = `${directory}${MAIN}.md.hbs`;
+    throw new InputError(file, [{ file, line: 1, column: 1, path: '', message: messages.templateMainMissing(file) }]);
+  }
+  const changes = input.previous ? diffEditions(input.previous.data, input.data) : [];
+  const context = createContext(input, changes);
+
+  // 1. Static checks on every template: syntax, planted figures, raw values, unknown names and paths.
+  const helpers = createHelpers(input, format, context, templates);
+  const problems = [...checkTemplateFigures(input.templates)];
+  for (const template of templates) problems.push(...checkTemplateAst(template, context, Object.keys(helpers.registry), templates));
+  if (problems.length > 0) throw templateError(problems);
+
+  // 2. Render: helpers format, escape and cite; problems they find are collected, not thrown one by one.
+  const markdown = helpers.render(main);
+  if (helpers.problems.length > 0) throw templateError(helpers.problems);
+
+  // 3. Parse the Markdown (with footnote definitions appended) and 4. finish the tree.
+  const source = `${markdown}\n\n${helpers.footnoteDefinitions().join('\n\n')}\n`;
+  const tree = fromMarkdown(source, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+  const finished = finishTree(tree, source, input.charts, helpers.refs, templates);
+  if (finished.problems.length > 0) throw templateError(finished.problems);
+
+  const edition = input.data.edition;
+  const asOfLabel = format.date(edition.as_of);
+  return {
+    meta: {
+      title: edition.title,
+      subtitle: edition.subtitle,
+      asOf: edition.as_of,
+      asOfLabel,
+      author: edition.author,
+      keywords: [...edition.keywords],
+      language: edition.language,
+      subject: `${edition.title}: ${edition.subtitle}. An analyst briefing as of ${asOfLabel}.`,
+    },
+    tree,
+    outline: finished.outline,
+  };
+}
+
+function templateError(problems: Located[]): InputError {
+  const sorted = [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  const files = new Set(sorted.map((problem) => problem.file));
+  const file = files.size === 1 ? sorted[0]!.file : (sorted[0]?.file.replace(/[^/]*$/, '') ?? 'templates/briefing/');
+  return new InputError(file, sorted);
+}
+
+// ---------------------------------------------------------------------------
+// Template context: the dataset as templates see it
+
+interface PreviousEdition {
+  exists: boolean;
+  as_of: string;
+  file: string;
+}
+
+type Context = Omit<Dataset, 'derived'> & { derived: Derived; previous: PreviousEdition; changes: EditionChange[] };
+
+function createContext(input: ContentInput, changes: EditionChange[]): Context {
+  // The dataset's own `derived` section holds only the recipes; templates see the computed figures.
+  const { derived: _recipes, ...data } = input.data;
+  const previous: PreviousEdition = input.previous
+    ? { exists: true, as_of: input.previous.data.edition.as_of, file: input.previous.file }
+    : { exists: false, as_of: '', file: '' };
+  return { ...data, derived: input.derived, previous, changes };
+}
+
+/** Maps every object in the dataset and the derived figures to its dotted path, so a helper given a value knows which fact to cite. */
+function indexPaths(context: Context): Map<object, string> {
+  const paths = new Map<object, string>();
+  const walk = (value: unknown, path: string) => {
+    if (typeof value !== 'object' || value === null || paths.has(value)) return;
+    paths.set(value, path);
+    for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key);
+  };
+  const { previous: _previous, changes: _changes, ...facts } = context;
+  for (const [key, value] of Object.entries(facts)) walk(value, key);
+  return paths;
+}
+
+function resolvePath(root: unknown, path: string): unknown {
+  let node: unknown = root;
+  for (const key of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+// ---------------------------------------------------------------------------
+// Static checks
+
+interface FigurePattern {
+  kind: string;
+  pattern: RegExp;
+}
+
+// What counts as a hard-coded figure in prose. Words ("three deals") pass;
+// digits with a unit, a percent, a currency sign, a decimal or a year do not.
+const FIGURE_PATTERNS: FigurePattern[] = [
+  { kind: 'amount of money', pattern: /[$€£¥]\s?\d[\d.,]*(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand)\b)?|\b\d[\d.,]*\s?(?:USD|EUR|CNY|RMB|yuan|dollars?)\b/gi },
+  { kind: 'percentage', pattern: /\b\d[\d.,]*\s?(?:%|per ?cent\b|percentage points?\b|pp\b)/gi },
+  {
+    kind: 'number with a unit',
+    pattern: /\b\d[\d.,]*\s?(?:bn|m|k|tn|billion|million|trillion|thousand|[kMGT]Wh|[kMGT]W|x|×|points?|weeks?|months?|days?|years?)(?![\p{L}\d])/giu,
+  },
+  { kind: 'year', pattern: /\b(?:1[5-9]|2[01])\d{2}\b/g },
+  { kind: 'decimal number', pattern: /\b\d+\.\d+\b/g },
+];
+
+/** Finds hard-coded figures in the templates' own text (outside `{{ }}`), each at file:line:column. */
+export function checkTemplateFigures(templates: TemplateSource[]): Located[] {
+  const found: Located[] = [];
+  for (const template of templates) {
+    const ast = parseTemplate(template);
+    if (!ast.program) continue; // the syntax error is reported by buildBriefing
+    visitStatements(ast.program, (node) => {
+      if (node.type !== 'ContentStatement') return;
+      const text = (node as unknown as { original: string }).original;
+      const taken: [number, number][] = [];
+      for (const { kind, pattern } of FIGURE_PATTERNS) {
+        for (const match of text.matchAll(pattern)) {
+          const start = match.index;
+          const end = start + match[0].length;
+          // One report per figure: "$5bn" is an amount, not also a decimal or a unit.
+          if (taken.some(([a, b]) => start < b && end > a)) continue;
+          taken.push([start, end]);
+          const at = advance(node.loc.start, text.slice(0, start));
+          found.push({ file: template.file, line: at.line, column: at.column + 1, path: '', message: messages.templatePlantedFigure(kind, match[0].trim()) });
+        }
+      }
+    });
+  }
+  return found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
+
+/** The position after `text` when it starts at `start` (Handlebars positions: 1-based line, 0-based column). */
+function advance(start: hbs.AST.Position, text: string): hbs.AST.Position {
+  const lines = text.split('\n');
+  return lines.length === 1 ? { line: start.line, column: start.column + text.length } : { line: start.line + lines.length - 1, column: lines.at(-1)!.length };
+}
+
+function parseTemplate(template: TemplateSource): { program?: hbs.AST.Program; problem?: Located } {
+  try {
+    return { program: Handlebars.parse(template.text) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const line = Number(/line (\d+)/.exec(message)?.[1] ?? 1);
+    const detail = message.split('\n').at(-1) ?? message;
+    return { problem: { file: template.file, line, column: 1, path: '', message: messages.templateSyntax(detail) } };
+  }
+}
+
+function visitStatements(program: hbs.AST.Program, visit: (node: hbs.AST.Statement, scoped: boolean) => void, scoped = false): void {
+  for (const node of program.body) {
+    visit(node, scoped);
+    if (node.type === 'BlockStatement' || node.type === 'DecoratorBlock') {
+      const block = node as hbs.AST.BlockStatement;
+      const inner = scoped || SCOPING_BLOCKS.includes(block.path.original);
+      if (block.program) visitStatements(block.program, visit, inner);
+      if (block.inverse) visitStatements(block.inverse, visit, scoped);
+    }
+  }
+}
+
+interface NamedTemplate extends TemplateSource {
+  partial: string;
+}
+
+/** Refuses what would let data bypass the helpers or silently print nothing: raw values, unknown helpers, partials and data paths. */
+function checkTemplateAst(template: NamedTemplate, context: Context, helperNames: string[], templates: NamedTemplate[]): Located[] {
+  const { program, problem } = parseTemplate(template);
+  if (!program) return problem ? [problem] : [];
+  const problems: Located[] = [];
+  const at = (node: hbs.AST.Node, message: string) =>
+    problems.push({ file: template.file, line: node.loc.start.line, column: node.loc.start.column + 1, path: '', message });
+  const sourceOf = (node: hbs.AST.Node) => sliceLoc(template.text, node.loc);
+  const partials = templates.map((t) => t.partial).filter((name) => name !== MAIN);
+
+  const checkExpression = (node: hbs.AST.Expression, scoped: boolean): void => {
+    if (node.type === 'SubExpression') {
+      const sub = node as hbs.AST.SubExpression;
+      if (!helperNames.includes(sub.path.original)) at(sub, messages.templateUnknownHelper(sub.path.original, helperNames));
+      sub.params.forEach((param) => checkExpression(param, scoped));
+      sub.hash?.pairs.forEach((pair) => checkExpression(pair.value, scoped));
+      return;
+    }
+    if (node.type !== 'PathExpression' || scoped) return;
+    const path = node as hbs.AST.PathExpression;
+    // @data, `this` and ../ paths depend on the block they are in; only plain root paths are checked here.
+    if (path.data || path.depth > 0 || path.parts.length === 0) return;
+    let value: unknown = context;
+    for (const part of path.parts) {
+      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) {
+        const known = typeof value === 'object' && value !== null ? Object.keys(value) : [];
+        at(path, messages.templateMissingData(path.original, known));
+        return;
+      }
+      value = (value as Record<string, unknown>)[part];
+    }
+  };
+
+  checkStandalone(program, (node) => at(node, messages.templateNotStandalone(sourceOf(node))));
+  visitStatements(program, (node, scoped) => {
+    switch (node.type) {
+      case 'ContentStatement':
+      case 'CommentStatement':
+        return;
+      case 'MustacheStatement': {
+        const mustache = node as hbs.AST.MustacheStatement;
+        if (!mustache.escaped) return void at(node, messages.templateTripleStash(sourceOf(node)));
+        const name = mustache.path.type === 'PathExpression' ? (mustache.path as hbs.AST.PathExpression).original : '';
+        const isHelper = helperNames.includes(name);
+        if (!isHelper) {
+          const bare = mustache.params.length === 0 && !mustache.hash;
+          return void at(node, bare ? messages.templateBareValue(sourceOf(node)) : messages.templateUnknownHelper(name, helperNames));
+        }
+        mustache.params.forEach((param) => checkExpression(param, scoped));
+        mustache.hash?.pairs.forEach((pair) => checkExpression(pair.value, scoped));
+        return;
+      }
+      case 'BlockStatement': {
+        const block = node as hbs.AST.BlockStatement;
+        if (!BLOCK_HELPERS.includes(block.path.original)) return void at(node, messages.templateUnknownBlock(block.path.original));
+        block.params.forEach((param) => checkExpression(param, scoped));
+        return;
+      }
+      case 'PartialStatement': {
+        const partial = node as hbs.AST.PartialStatement;
+        const name = partial.name.type === 'PathExpression' ? (partial.name as hbs.AST.PathExpression).original : '';
+        if (!partials.includes(name)) at(node, messages.templateUnknownPartial(name || sourceOf(partial.name), partials));
+        partial.params.forEach((param) => checkExpression(param, scoped));
+        return;
+      }
+      default:
+        at(node, messages.templateUnsupported(node.type));
+    }
+  });
+  return problems;
+}
+
+/** Helpers whose output is a block of its own (a figure, a table, a list). */
+const BLOCK_LEVEL_HELPERS = ['chart', 'dealsTable', 'editionChanges'];
+
+/** Reports block-level helpers written inside a line, where their block would split a sentence or a list item. */
+function checkStandalone(program: hbs.AST.Program, report: (node: hbs.AST.Node) => void): void {
+  const text = (node: hbs.AST.Statement | undefined) => (node?.type === 'ContentStatement' ? (node as unknown as { original: string }).original : undefined);
+  program.body.forEach((node, index) => {
+    if (node.type === 'BlockStatement') {
+      const block = node as hbs.AST.BlockStatement;
+      if (block.program) checkStandalone(block.program, report);
+      if (block.inverse) checkStandalone(block.inverse, report);
+      return;
+    }
+    if (node.type !== 'MustacheStatement') return;
+    const path = (node as hbs.AST.MustacheStatement).path;
+    if (path.type !== 'PathExpression' || !BLOCK_LEVEL_HELPERS.includes((path as hbs.AST.PathExpression).original)) return;
+    const before = index === 0 ? '\n' : text(program.body[index - 1]);
+    const after = index === program.body.length - 1 ? '\n' : text(program.body[index + 1]);
+    if (before === undefined || after === undefined || !/(?:^|\n)[ \t]*$/.test(before) || !/^[ \t]*(?:\n|$)/.test(after)) report(node);
+  });
+}
+
+function sliceLoc(text: string, loc: hbs.AST.SourceLocation): string {
+  const lines = text.split('\n');
+  const offset = (pos: hbs.AST.Position) => lines.slice(0, pos.line - 1).reduce((sum, line) => sum + line.length + 1, 0) + pos.column;
+  return text.slice(offset(loc.start), offset(loc.end));
+}
+
+// ---------------------------------------------------------------------------
+// Markdown escaping
+
+// Every ASCII punctuation character may be backslash-escaped in CommonMark,
+// and an escaped one is always literal: no emphasis, link, code, HTML, heading,
+// list marker, table pipe or footnote can start from it. Whitespace runs
+// (newlines included) collapse, so data cannot start a new block either.
+const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/g;
+
+/** Escapes a data string so Markdown reads it as literal text. */
+export function escapeMarkdown(value: string): string {
+  return value
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(ASCII_PUNCTUATION, (char) => `\\${char}`);
+}
+
+/** A dataset path inside a code span: ids are slugs, so only these characters can occur. */
+function codePath(path: string): string {
+  return /^[a-z0-9_.-]+$/.test(path) ? `\`${path}\`` : escapeMarkdown(path);
+}
+
+// ---------------------------------------------------------------------------
+// Helpers and rendering
+
+interface ChartRef {
+  chartId: string;
+  at: Located;
+}
+
+type HelperOptions = Handlebars.HelperOptions & { loc?: hbs.AST.SourceLocation };
+type Helper = (args: unknown[], options: HelperOptions, say: (message: string) => string, source: string) => string;
+
+function createHelpers(input: ContentInput, format: Formatter, context: Context, templates: NamedTemplate[]) {
+  const paths = indexPaths(context);
+  const problems: Located[] = [];
+  const footnotes = new Map<string, string>();
+  const refs: ChartRef[] = [];
+  const placed = new Set<string>();
+  const included = new Set<string>([MAIN]);
+  const stack: NamedTemplate[] = [];
+  const chartIds = input.charts.map((chart) => chart.id);
+  let tables = 0;
+
+  const sourceOfFact = (path: string): string[] => {
+    // The nearest `source` up the path, and any attribution on the way ("according to two people briefed...").
+    const parts = path.split('.');
+    let source: string | undefined;
+    const notes: string[] = [];
+    for (let i = 1; i <= parts.length; i++) {
+      const node = resolvePath(context, parts.slice(0, i).join('.')) as Record<string, unknown> | undefined;
+      if (typeof node !== 'object' || node === null) continue;
+      if (typeof node.source === 'string') source = node.source;
+      if (typeof node.attribution === 'string') notes.push(`The source attributes it to people it does not name: “${escapeMarkdown(node.attribution)}”.`);
+      if (i === parts.length) {
+        if (node.approximate === true) notes.push('Approximate as given in the source.');
+        if (typeof node.note === 'string') notes.push(escapeMarkdown(node.note));
+        if (node.kind === 'analysis') notes.push("This is the source's analysis, not a reported fact.");
+        if (node.kind === 'stated') notes.push('Stated by the source as fact.');
+        if (node.status === 'reported') notes.push('Reported, not announced.');
+      }
+    }
+    return [source ? citeSource(source) : '', ...notes];
+  };
+  const citeSource = (id: string): string => {
+    const source = input.data.sources[id];
+    if (!source) return escapeMarkdown(id);
+    const when = source.published.as_given;
+    const details = [source.kind, when, source.author ? `by ${source.author}` : '', source.truncated ? 'truncated copy' : ''].filter(Boolean).map(escapeMarkdown);
+    // An angle-bracketed destination with <, > and \ escaped keeps any URL whole: it cannot close the link early.
+    const title = source.url ? `[${escapeMarkdown(source.title)}](<${source.url.replace(/[<>\\]/g, (c) => `\\${c}`)}>)` : escapeMarkdown(source.title);
+    return `${escapeMarkdown(source.publication)}, “${title}” (${details.join('; ')}).`;
+  };
+  const defineFootnote = (path: string, value: unknown): string => {
+    if (!footnotes.has(path)) {
+      const derived = isDerivedFigure(value) ? value : undefined;
+      const source = /^sources\.([^.]+)$/.exec(path)?.[1];
+      const body = derived
+        ? describeDerived(derived)
+        : source
+          ? [citeSource(source), escapeMarkdown(input.data.sources[source]?.truncation ?? ''), `Dataset: ${codePath(path)}.`]
+          : [...sourceOfFact(path), `Dataset: ${codePath(path)}.`];
+      footnotes.set(path, body.filter(Boolean).join(' '));
+    }
+    return `[^${path}]`;
+  };
+  const describeDerived = (figure: DerivedFigure): string[] => {
+    const inputs = figure.inputs.map((path) => {
+      const value = resolvePath(context, path);
+      const shown = isFigureValue(value) ? `${format.figure(value)}${typeof value.period === 'string' ? ` (${format.period(value.period)})` : ''}` : '';
+      return shown ? `${codePath(path)} = ${escapeMarkdown(shown)}` : codePath(path);
+    });
+    const sources = figure.sources.map(citeSource);
+    return [
+      `Derived: ${escapeMarkdown(figure.label)}, ${escapeMarkdown(format.figure(figure))}.`,
+      `Computed by the pipeline as ${escapeMarkdown(figure.formula)}, from ${inputs.join('; ')}.`,
+      sources.length ? `Inputs from ${sources.join(' ')}` : '',
+      `Dataset: ${codePath(figure.id)}.`,
+    ];
+  };
+
+  const figureHelper =
+    (units: readonly string[], describe: string): Helper =>
+    (args, _options, say, source) => {
+      const [value] = args;
+      if (args.length !== 1) return say(messages.templateHelperUsage(source, `one figure from the dataset, e.g. {{money deals.vnet.amount}}`));
+      if (!isFigureValue(value)) return say(messages.templateWrongKind(source, describe, describeValue(value)));
+      if (!units.includes(value.unit)) return say(messages.templateWrongKind(source, describe, `in ${value.unit}`));
+      const path = paths.get(value);
+      if (!path) return say(messages.templateUntracked(source));
+      return `${escapeMarkdown(format.figure(value))}${defineFootnote(path, value)}`;
+    };
+
+  const registry: Record<string, Helper> = {
+    money: figureHelper(['USD'], 'USD amounts'),
+    pct: figureHelper(['percent', 'percent_change'], 'percents'),
+    pp: figureHelper(['percentage_points'], 'percentage-point differences'),
+    gwh: figureHelper(['GWh'], 'GWh figures'),
+    count: figureHelper(['count'], 'counts'),
+    period(args, _options, say, source) {
+      const [value] = args;
+      const period = typeof value === 'object' && value !== null ? (value as { period?: unknown }).period : undefined;
+      if (args.length !== 1 || typeof period !== 'string') return say(messages.templateHelperUsage(source, 'a figure or timing with a period, e.g. {{period metrics.shipments_ev_2025}}'));
+      return escapeMarkdown(format.period(period));
+    },
+    date(args, _options, say, source) {
+      const [value] = args;
+      if (args.length !== 1 || typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+        return say(messages.templateHelperUsage(source, 'a YYYY-MM-DD date, e.g. {{date edition.as_of}}'));
+      }
+      return escapeMarkdown(format.date(value));
+    },
+    text(args, _options, say, source) {
+      const [value] = args;
+      if (args.length !== 1 || typeof value !== 'string') return say(messages.templateHelperUsage(source, `one text field, e.g. {{text entities.vnet.role}}; got ${describeValue(value)}`));
+      return escapeMarkdown(value);
+    },
+    name(args, options, say, source) {
+      const [entity] = args;
+      const record = entity as { name?: unknown; short_name?: unknown } | undefined;
+      if (args.length !== 1 || typeof record?.name !== 'string' || typeof record.short_name !== 'string') {
+        return say(messages.templateHelperUsage(source, 'an entity, e.g. {{name entities.catl}} or {{name entities.catl full=true}}'));
+      }
+      return escapeMarkdown(options.hash?.full === true ? record.name : record.short_name);
+    },
+    cite(args, _options, say, source) {
+      const [value] = args;
+      const path = typeof value === 'object' && value !== null ? paths.get(value) : undefined;
+      if (args.length !== 1 || !path) return say(messages.templateUntracked(source));
+      return defineFootnote(path, value);
+    },
+    chart(args, _options, say, source) {
+      const [id] = args;
+      if (args.length !== 1 || typeof id !== 'string') return say(messages.templateHelperUsage(source, 'a chart id in quotes, e.g. {{chart "deals"}}'));
+      if (!chartIds.includes(id) || !/^[a-z0-9-]+$/.test(id)) return say(messages.templateUnknownChart(id, chartIds));
+      if (placed.has(id)) return say(messages.templateChartTwice(id));
+      placed.add(id);
+      return `\n\n[${id}](${FIGURE_SCHEME}${id})\n\n`;
+    },
+    ref(args, options, say, source) {
+      const [id] = args;
+      if (args.length !== 1 || typeof id !== 'string') return say(messages.templateHelperUsage(source, 'a chart id in quotes, e.g. {{ref "deals"}}'));
+      if (!chartIds.includes(id) || !/^[a-z0-9-]+$/.test(id)) return say(messages.templateUnknownChart(id, chartIds));
+      refs.push({ chartId: id, at: locate(options, messages.templateRefUnplaced(id)) });
+      return `[${id}](${REF_SCHEME}${id})`;
+    },
+    dealsTable(args, options, say, source) {
+      const caption = options.hash?.caption;
+      if (args.length !== 0 || typeof caption !== 'string') return say(messages.templateHelperUsage(source, 'a caption, e.g. {{dealsTable caption="The three deals"}}'));
+      tables += 1;
+      return renderDealsTable(`Table ${tables}. ${caption}`);
+    },
+    editionChanges(args, _options, say, source) {
+      if (args.length !== 0) return say(messages.templateHelperUsage(source, 'no arguments: {{editionChanges}}'));
+      return renderChanges(context.changes);
+    },
+  };
+
+  const renderDealsTable = (caption: string): string => {
+    const deals = Object.entries(input.data.deals).sort(([, a], [, b]) => a.order - b.order);
+    const cell = (value: string) => value || '—';
+    const rows = deals.map(([id, deal]) => {
+      const company = input.data.entities[deal.counterparty];
+      const layer = input.data.layers[deal.layer];
+      const amount = deal.amount ? registry.money!([deal.amount], {} as HelperOptions, () => '', '') : 'not disclosed';
+      const stake = deal.stake ? registry.pct!([deal.stake], {} as HelperOptions, () => '', '') : 'not disclosed';
+      // The source's own words are shown when they say more than the status does ("has taken", not "agreed" twice).
+      const words = deal.status_as_given.toLowerCase() === deal.status ? deal.status : `${deal.status} (“${deal.status_as_given}”)`;
+      const status = [words, deal.attribution ?? ''].filter(Boolean).join(', ');
+      return [
+        escapeMarkdown(layer?.name ?? deal.layer),
+        escapeMarkdown(company?.name ?? deal.counterparty),
+        escapeMarkdown(deal.instrument_as_given),
+        amount,
+        stake,
+        `${escapeMarkdown(status)}${defineFootnote(`deals.${id}`, deal)}`,
+      ].map(cell);
+    });
+    const investors = [...new Set(deals.map(([, deal]) => deal.investor))];
+    const investor = investors.length === 1 ? input.data.entities[investors[0]!]?.short_name : undefined;
+    const header = ['Layer', 'Company', investor ? `What ${escapeMarkdown(investor)} did` : 'Deal', 'Amount', 'Stake', 'Status, as reported'];
+    const lines = [
+      `| ${header.join(' | ')} |`,
+      '| --- | --- | --- | ---: | ---: | --- |',
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+    ];
+    return `\n\n[${escapeMarkdown(caption)}](${CAPTION_SCHEME}deals)\n\n${lines.join('\n')}\n\n`;
+  };
+
+  const renderChanges = (changes: EditionChange[]): string => {
+    const word = { added: 'Added', removed: 'Removed', changed: 'Changed' } as const;
+    const lines = changes.map((change) => {
+      const what = `${escapeMarkdown(change.label)} (${codePath(change.path)})`;
+      const value =
+        change.kind === 'changed'
+          ? `${escapeMarkdown(change.before ?? '')} → ${escapeMarkdown(change.after ?? '')}`
+          : escapeMarkdown((change.kind === 'added' ? change.after : change.before) ?? '');
+      // A removed entity's summary is its name, already shown as the label.
+      const shown = value && value !== escapeMarkdown(change.label) ? `: ${value}` : '';
+      return `- **${word[change.kind]}:** ${what}${shown}`;
+    });
+    return lines.length ? `\n\n${lines.join('\n')}\n\n` : '';
+  };
+
+  const locate = (options: HelperOptions, message: string): Located => {
+    const template = stack.at(-1);
+    const start = options.loc?.start ?? { line: 1, column: 0 };
+    return { file: template?.file ?? '', line: start.line, column: start.column + 1, path: '', message };
+  };
+
+  const hb = Handlebars.create();
+  for (const [name, helper] of Object.entries(registry)) {
+    hb.registerHelper(name, (...all: unknown[]) => {
+      const options = all.pop() as HelperOptions;
+      const template = stack.at(-1);
+      const source = template && options.loc ? sliceLoc(template.text, options.loc) : `{{${name}}}`;
+      const say = (message: string) => {
+        problems.push(locate(options, message));
+        return '';
+      };
+      return new hb.SafeString(helper(all, options, say, source));
+    });
+  }
+  const compiled = new Map(templates.map((template) => [template.partial, hb.compile(template.text)]));
+  const run = (template: NamedTemplate, ctx: unknown, options?: Handlebars.RuntimeOptions): string => {
+    // The stack tells helpers which file they are in, for their messages.
+    stack.push(template);
+    try {
+      return compiled.get(template.partial)!(ctx, options);
+    } finally {
+      stack.pop();
+    }
+  };
+  for (const template of templates) {
+    if (template.partial === MAIN) continue;
+    hb.registerPartial(template.partial, ((ctx: unknown, options?: Handlebars.RuntimeOptions) => {
+      included.add(template.partial);
+      return run(template, ctx, options);
+    }) as Handlebars.TemplateDelegate);
+  }
+
+  return {
+    registry,
+    problems,
+    refs,
+    render(main: NamedTemplate): string {
+      const markdown = run(main, context);
+      for (const template of templates) {
+        if (!included.has(template.partial)) problems.push({ file: template.file, line: 1, column: 1, path: '', message: messages.templateUnusedPartial(template.partial) });
+      }
+      return markdown;
+    },
+    footnoteDefinitions: () => [...footnotes].map(([label, text]) => `[^${label}]: ${text}`),
+  };
+}
+
+function isFigureValue(value: unknown): value is { value: number; unit: string; scale?: 'million' | 'billion'; period?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { value?: unknown }).value === 'number' && typeof (value as { unit?: unknown }).unit === 'string';
+}
+
+function isDerivedFigure(value: unknown): value is DerivedFigure {
+  return isFigureValue(value) && typeof (value as { formula?: unknown }).formula === 'string' && Array.isArray((value as { inputs?: unknown }).inputs);
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing (nothing at that path)';
+  if (value === null) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (isFigureValue(value)) return `a figure in ${value.unit}`;
+  return typeof value === 'object' ? 'a record, not a single value' : `a ${typeof value}`;
+}
+
+// ---------------------------------------------------------------------------
+// Finishing the tree
+
+interface Finished {
+  outline: OutlineEntry[];
+  problems: Located[];
+}
+
+/** Replaces placeholders by figures and numbered cross-references, vets links, and gives headings their ids. */
+function finishTree(tree: Root, source: string, charts: ChartMeta[], refs: ChartRef[], templates: NamedTemplate[]): Finished {
+  const problems: Located[] = [];
+  const chartsById = new Map(charts.map((chart) => [chart.id, chart]));
+  // A problem found in the rendered Markdown is pointed at the first template containing the offending text.
+  const inTemplates = (needle: string, message: string): Located => {
+    for (const template of templates) {
+      const index = needle ? template.text.indexOf(needle) : -1;
+      if (index >= 0) {
+        const before = template.text.slice(0, index).split('\n');
+        return { file: template.file, line: before.length, column: before.at(-1)!.length + 1, path: '', message };
+      }
+    }
+    return { file: templates.find((t) => t.partial === MAIN)?.file ?? '', line: 1, column: 1, path: '', message };
+  };
+
+  // 1. Figures: top-level paragraphs holding only a figure placeholder, numbered in order.
+  const numbers = new Map<string, number>();
+  const blocks: RootContent[] = [];
+  for (const [index, node] of tree.children.entries()) {
+    const placeholder = soleLink(node);
+    if (placeholder?.url.startsWith(CAPTION_SCHEME)) {
+      // A caption placeholder labels the table right after it and is dropped.
+      const next = tree.children[index + 1];
+      if (next?.type === 'table') next.data = { ...next.data, caption: plainText(placeholder.children), identifier: `table-${placeholder.url.slice(CAPTION_SCHEME.length)}` };
+      continue;
+    }
+    if (!placeholder?.url.startsWith(FIGURE_SCHEME)) {
+      blocks.push(node);
+      continue;
+    }
+    const chartId = placeholder.url.slice(FIGURE_SCHEME.length);
+    const chart = chartsById.get(chartId)!;
+    numbers.set(chartId, numbers.size + 1);
+    blocks.push({
+      type: 'figure',
+      chartId,
+      number: numbers.size,
+      identifier: `fig-${chartId}`,
+      caption: chart.caption,
+      source: chart.source,
+      alt: chart.description,
+      ...(chart.title ? { title: chart.title } : {}),
+    });
+  }
+  tree.children = blocks;
+  for (const ref of refs) if (!numbers.has(ref.chartId)) problems.push(ref.at);
+
+  // 2. Headings get unique ids; reserved prefixes keep them clear of figure, table and footnote ids.
+  const ids = new Set([...numbers.keys()].map((id) => `fig-${id}`));
+  const outline: OutlineEntry[] = [];
+  const walk = (node: Node, visit: (node: Node, parent: Parent | undefined, index: number) => void, parent?: Parent, index = 0) => {
+    visit(node, parent, index);
+    const children = (node as Parent).children;
+    if (children) for (let i = 0; i < children.length; i++) walk(children[i]!, visit, node as Parent, i);
+  };
+  walk(tree, (node) => {
+    if (node.type !== 'heading') return;
+    const heading = node as Heading;
+    const text = plainText(heading.children);
+    let slug = slugify(text);
+    if (/^(?:fig|table|user-content|footnote)-/.test(slug)) slug = `section-${slug}`;
+    let id = slug;
+    for (let n = 2; ids.has(id); n++) id = `${slug}-${n}`;
+    ids.add(id);
+    heading.data = { ...heading.data, hProperties: { ...heading.data?.hProperties, id } };
+    outline.push({ depth: heading.depth, id, text });
+  });
+
+  // 3. Links: cross-references become "Figure N"; autolinked data turns back into text; only http(s) and known anchors stay.
+  walk(tree, (node, parent, index) => {
+    switch (node.type) {
+      case 'html': {
+        const html = (node as Html).value;
+        problems.push(inTemplates(html, messages.templateRawHtml(html)));
+        return;
+      }
+      case 'image':
+      case 'imageReference':
+      case 'linkReference':
+      case 'definition':
+        problems.push(inTemplates(sourceSlice(source, node).slice(0, 40), messages.templateNode(node.type)));
+        return;
+      case 'figure':
+        return;
+      case 'link':
+        break;
+      default:
+        return;
+    }
+    const link = node as Link;
+    if (link.url.startsWith(FIGURE_SCHEME)) {
+      problems.push(inTemplates(`{{chart "${link.url.slice(FIGURE_SCHEME.length)}"}}`, messages.templateChartInline(link.url.slice(FIGURE_SCHEME.length))));
+      return;
+    }
+    if (link.url.startsWith(REF_SCHEME)) {
+      const chartId = link.url.slice(REF_SCHEME.length);
+      link.url = `#fig-${chartId}`;
+      link.children = [{ type: 'text', value: `Figure ${numbers.get(chartId) ?? '?'}` }];
+      return;
+    }
+    // GFM turns bare URLs and e-mail addresses in text into links; in the
+    // briefing a link is written [text](url), so these come from data and go back to text.
+    const written = sourceSlice(source, link);
+    if (parent && !written.startsWith('[') && !written.startsWith('<')) {
+      parent.children.splice(index, 1, { type: 'text', value: plainText(link.children) } as never);
+      return;
+    }
+    if (/^https?:\/\/\S+$/i.test(link.url)) return;
+    if (link.url.startsWith('#') && ids.has(link.url.slice(1))) return;
+    problems.push(inTemplates(link.url, messages.templateLinkScheme(link.url)));
+  });
+  mergeText(tree);
+  return { outline, problems };
+}
+
+function soleLink(node: RootContent): Link | undefined {
+  if (node.type !== 'paragraph') return undefined;
+  const children = (node as Paragraph).children;
+  return children.length === 1 && children[0]!.type === 'link' ? (children[0] as Link) : undefined;
+}
+
+function sourceSlice(source: string, node: Node): string {
+  const start = node.position?.start.offset;
+  const end = node.position?.end.offset;
+  return start === undefined || end === undefined ? '' : source.slice(start, end);
+}
+
+/** The text of inline content, as a reader sees it. */
+export function plainText(nodes: readonly (PhrasingContent | RootContent)[]): string {
+  return nodes
+    .map((node) => {
+      if (node.type === 'text' || node.type === 'inlineCode') return node.value;
+      if (node.type === 'footnoteReference') return '';
+      return 'children' in node ? plainText(node.children as PhrasingContent[]) : '';
+    })
+    .join('');
+}
+
+function slugify(text: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+  return slug || 'section';
+}
+
+/** Joins neighbouring text nodes (left apart where links were turned back into text). */
+function mergeText(node: Node): void {
+  const parent = node as Parent;
+  if (!parent.children) return;
+  const merged: Node[] = [];
+  for (const child of parent.children) {
+    const last = merged.at(-1);
+    if (last?.type === 'text' && child.type === 'text') {
+      (last as Text).value += (child as Text).value;
+      if (last.position && child.position) last.position = { start: last.position.start, end: child.position.end };
+    } else {
+      merged.push(child);
+      mergeText(child);
+    }
+  }
+  parent.children = merged as Parent['children'];
+}
+

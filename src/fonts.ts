@@ -33,3 +33,37 @@ export function faceFor(weight: number | string | undefined, style: string | und
   const italic = style === 'italic' || style === 'oblique';
   return bold ? (italic ? 'boldItalic' : 'bold') : italic ? 'italic' : 'regular';
 }
+
+/** The slice of fontkit's font object this project uses (fontkit ships no type declarations). */
+interface FontkitFont {
+  unitsPerEm: number;
+  layout(text: string): { advanceWidth: number };
+}
+const fontkit = createRequire(import.meta.url)('fontkit') as { create(bytes: Buffer): FontkitFont };
+
+/** Text widths from the real font files, in the same units as the font size. */
+export interface FontMetrics {
+  /** Advance width of `text` set in `face` at `size` (px or pt), with the font's kerning as pdfkit and browsers apply it. */
+  measure(text: string, size: number, face: FaceKey): number;
+}
+
+/** Parses each face once and measures text with it; widths are cached per face and string. */
+export function createFontMetrics(bytes: FontBytes): FontMetrics {
+  const faces = Object.fromEntries(
+    FACE_KEYS.map((key) => [key, fontkit.create(Buffer.from(bytes[key]))]),
+  ) as Record<FaceKey, FontkitFont>;
+  // Widths per em, so one layout serves every size; charts repeat the same labels often.
+  const cache = new Map<string, number>();
+  return {
+    measure(text, size, face) {
+      const key = `${face}\u0000${text}`;
+      let em = cache.get(key);
+      if (em === undefined) {
+        const font = faces[face];
+        em = font.layout(text).advanceWidth / font.unitsPerEm;
+        cache.set(key, em);
+      }
+      return em * size;
+    },
+  };
+}

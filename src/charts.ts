@@ -1,0 +1,710 @@
+/**
+ * Charts stage: Dataset + Derived + Vega-Lite specs -> RenderedChart[] (SVG).
+ *
+ *   Dataset, Derived ──bindChartData──▶ rows by data name    (no number typed in a spec)
+ *   spec text ──JSON.parse──▶ object ──schema check──▶ TopLevelSpec
+ *     ──fill {{field}} in title/usermeta──▶ ──vl.compile(THEME)──▶ Vega spec
+ *     ──vega.View(renderer none, fenced loader, font metrics)──▶ scenegraph
+ *     ──toSVG + accessible title/desc, stable ids──▶ RenderedChart
+ *
+ * Text is measured with the briefing's own font files (as vl-convert does), so
+ * labels fit and right-aligned text lines up in the SVG, the HTML and the PDF.
+ * Charts are cached by a hash of everything that shapes the SVG.
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { posix } from 'node:path';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Derived, DerivedFigure } from './derive.ts';
+import { CliError } from './error.ts';
+import { createFontMetrics, faceFor, FACE_KEYS, type FontBytes, type FontMetrics } from './fonts.ts';
+import { messages } from './messages.ts';
+import type { Dataset, Metric, UsdFigure } from './schema.ts';
+import { THEME } from './theme.ts';
+
+/** A chart rendered to SVG, with the words the editions put around it. */
+export interface RenderedChart {
+  id: string;
+  title: string;
+  /** The data in words, used as <desc> and alt text. */
+  description: string;
+  /** One sentence for the figure caption. */
+  caption: string;
+  /** Source line, e.g. "Source: Vector, “CATL closes the loop on AI compute” (c. April–June 2026)". */
+  source: string;
+  svg: string;
+  width: number;
+  height: number;
+  hash: string;
+}
+
+/** A chart spec as read by the caller. */
+export interface ChartSource {
+  id: string;
+  /** Path for messages. */
+  file: string;
+  /** The spec JSON text. */
+  text: string;
+}
+
+/** Rendered charts by hash; the build keeps one across rebuilds so unchanged charts are reused. */
+export interface ChartCache {
+  get(hash: string): RenderedChart | undefined;
+  set(hash: string, chart: RenderedChart): void;
+}
+
+/**
+ * Reads a file a spec asks for, by a path relative to the spec's folder that
+ * the loader has already checked stays inside it. The caller decides what
+ * "inside" means on disk (the chart CLI also resolves symlinks).
+ */
+export type ChartReadFile = (relativePath: string) => Promise<string>;
+
+export interface RenderChartsOptions {
+  fonts: FontBytes;
+  cache?: ChartCache;
+  /** Omit to refuse every file read, as the briefing does: its data is bound by name. */
+  readFile?: ChartReadFile;
+}
+
+export interface RenderChartsResult {
+  charts: RenderedChart[];
+  /** Ids rendered this time. */
+  rendered: string[];
+  /** Ids taken from the cache. */
+  reused: string[];
+  /** Vega-Lite and Vega warnings, each naming the spec file. */
+  warnings: string[];
+}
+
+type Row = Record<string, unknown>;
+
+/** Bump when a change here alters the SVG for the same inputs, so cached charts are not reused. */
+const RENDERER_VERSION = '1';
+
+// ---------------------------------------------------------------------------
+// Data binding: every number a chart shows comes from here.
+
+const DOLLARS = { million: 1e6, billion: 1e9 } as const;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const number = (value: number, digits = 1) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits }).format(value);
+
+function millions(figure: UsdFigure): number {
+  return (figure.value * DOLLARS[figure.scale]) / DOLLARS.million;
+}
+
+/** "$942m", "$1.54bn": the scale a reader expects, from $1bn up in billions. */
+function formatUsdMillions(value: number): string {
+  return value >= 1000 ? `$${number(value / 1000, 2)}bn` : `$${number(value, 1)}m`;
+}
+
+function formatDerivedUsd(figure: DerivedFigure): string {
+  return formatUsdMillions(figure.scale === 'billion' ? figure.value * 1000 : figure.value);
+}
+
+const signed = (value: number, digits = 1) => `${value > 0 ? '+' : value < 0 ? '−' : ''}${number(Math.abs(value), digits)}`;
+
+/** One point of a period in words: "2025", "Q1 2025", "April 2026", "15 April 2026". */
+function formatPeriodPart(part: string): string {
+  const [year, rest, day] = part.split('-');
+  if (!rest) return year!;
+  if (/^[QH]\d$/.test(rest)) return `${rest} ${year}`;
+  const month = MONTHS[Number(rest) - 1]!;
+  return day ? `${Number(day)} ${month} ${year}` : `${month} ${year}`;
+}
+
+/** A period in words; a range within one year keeps the year once ("April–June 2026"). */
+export function formatPeriod(period: string): string {
+  const [from, to] = period.split('/');
+  if (!to) return formatPeriodPart(from!);
+  const [a, b] = [formatPeriodPart(from!), formatPeriodPart(to)];
+  const [aYear, bYear] = [from!.slice(0, 4), to.slice(0, 4)];
+  return aYear === bYear ? `${a.replace(` ${aYear}`, '')}–${b}` : `${a}–${b}`;
+}
+
+/** "Vector, “CATL closes the loop on AI compute” (c. April–June 2026)". */
+function formatCitation(data: Dataset, sourceId: string): string {
+  const source = data.sources[sourceId]!;
+  const published = source.published.period
+    ? `${source.published.approximate ? 'c. ' : ''}${formatPeriod(source.published.period)}`
+    : source.published.as_given;
+  return `${source.publication}, “${source.title}” (${published})`;
+}
+
+/** The derived figure computed from exactly these metrics, if the dataset asks for one. */
+function findDerived(derived: Derived, metricIds: string[]): DerivedFigure | undefined {
+  const wanted = new Set(metricIds.map((id) => `metrics.${id}`));
+  return Object.values(derived.figures).find(
+    (figure) => figure.inputs.length === wanted.size && figure.inputs.every((input) => wanted.has(input)),
+  );
+}
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+function metricsWhere(data: Dataset, test: (metric: Metric) => boolean): [string, Metric][] {
+  return Object.entries(data.metrics).filter(([, metric]) => test(metric));
+}
+
+const INSTRUMENT_WORDS = { 'indirect-stake': 'indirect stake', 'share-purchase': 'share purchase', investment: 'investment' } as const;
+const STATUS_ORDER = ['completed', 'agreed', 'reported'] as const;
+
+/** The growth gap in words; the derived figure is a − b, and CATL may be either side. */
+function describeGap(gap: DerivedFigure, focusInput: string): string {
+  const marketAhead = gap.inputs[0] === focusInput ? -gap.value : gap.value;
+  if (marketAhead === 0) return "CATL's storage business grew as fast as the market";
+  const size = `${number(Math.abs(marketAhead))} percentage points`;
+  return marketAhead > 0 ? `The market grew ${size} faster than CATL` : `CATL grew ${size} faster than the market`;
+}
+
+/** Rows for each chart's named data source, built from validated data and derived figures only. */
+export function bindChartData(data: Dataset, derived: Derived): Record<string, Row[]> {
+  const deals = Object.entries(data.deals).sort(([, a], [, b]) => a.order - b.order);
+  const entityName = (id: string) => data.entities[id]?.name ?? id;
+
+  const totalLabel = formatDerivedUsd(derived.totals.disclosed_amount);
+  const dealRows = deals.map(([id, deal]) => ({
+    deal: id,
+    party: entityName(deal.counterparty),
+    layer: data.layers[deal.layer]?.name ?? deal.layer,
+    amount_usd_m: deal.amount ? millions(deal.amount) : null,
+    label: deal.amount ? formatUsdMillions(millions(deal.amount)) : 'undisclosed',
+    status: deal.status,
+    total_label: totalLabel,
+    source: formatCitation(data, deal.amount?.source ?? deal.source),
+  }));
+
+  const layers = Object.entries(data.layers)
+    .filter(([, layer]) => layer.in_ai_stack)
+    .sort(([, a], [, b]) => a.order - b.order);
+  const stackRows = layers.map(([layerId, layer]) => {
+    const held = deals.filter(([, deal]) => deal.layer === layerId);
+    const positions = held.map(([, deal]) => {
+      const instrument =
+        deal.instrument === 'share-purchase' && deal.stake ? `${number(deal.stake.value)}% stake` : INSTRUMENT_WORDS[deal.instrument];
+      const amount = deal.amount ? formatUsdMillions(millions(deal.amount)) : 'amount undisclosed';
+      return `${instrument} · ${amount} · ${deal.status}`;
+    });
+    // The firmest status stands for the layer when CATL holds more than one position in it.
+    const status = held.map(([, deal]) => deal.status).sort((a, b) => STATUS_ORDER.indexOf(a) - STATUS_ORDER.indexOf(b))[0];
+    return {
+      layer: layer.name,
+      order: layer.order,
+      party: held.length ? held.map(([, deal]) => entityName(deal.counterparty)).join(' and ') : 'no position',
+      position: positions.join('; ') || 'no deal',
+      status: status ?? 'none',
+      status_rank: status ? STATUS_ORDER.indexOf(status) : STATUS_ORDER.length,
+      source: formatCitation(data, held[0]?.[1].source ?? layer.source),
+    };
+  });
+
+  const shipments = metricsWhere(data, (m) => m.unit === 'GWh' && m.subject === 'catl');
+  const shipmentShare = findDerived(derived, shipments.map(([id]) => id));
+  const shipmentRows = shipments.map(([id, metric]) => ({
+    metric: id,
+    segment: metric.label.replace(/ shipments$/i, ''),
+    value: metric.value,
+    label: `${number(metric.value)} GWh`,
+    share_note: shipmentShare ? `${shipmentShare.label}: ${number(shipmentShare.value)}%` : 'Gigawatt-hours shipped',
+    period: formatPeriod(metric.period),
+    source: formatCitation(data, metric.source),
+  }));
+
+  const shares = metricsWhere(data, (m) => m.unit === 'percent' && m.subject === 'catl').sort(([, a], [, b]) =>
+    a.period.localeCompare(b.period),
+  );
+  const shareChange = findDerived(derived, shares.map(([id]) => id));
+  const shareRows = shares.map(([id, metric], index) => ({
+    metric: id,
+    period: formatPeriod(metric.period),
+    /** Chronological position, for sorting: period names in words do not sort by time. */
+    period_rank: index,
+    value: metric.value,
+    label: `${number(metric.value)}%`,
+    change_label: shareChange ? `${signed(shareChange.value)} percentage points` : 'no change computed',
+    from_period: formatPeriod(shares[0]![1].period),
+    to_period: formatPeriod(shares.at(-1)![1].period),
+    source: formatCitation(data, metric.source),
+  }));
+
+  const growth = metricsWhere(data, (m) => m.unit === 'percent_change');
+  const gap = findDerived(derived, growth.map(([id]) => id));
+  const focus = growth.find(([, metric]) => metric.subject === 'catl');
+  const growthRows = growth.map(([id, metric]) => ({
+    metric: id,
+    group: capitalise(metric.label.replace(/^growth of /i, '')),
+    value: metric.value,
+    label: `${signed(metric.value, 0)}%`,
+    emphasis: metric.subject === 'catl' ? 'focus' : 'context',
+    period: formatPeriod(metric.period),
+    comparison: gap && focus ? describeGap(gap, `metrics.${focus[0]}`) : 'CATL against the market',
+    source: formatCitation(data, metric.source),
+  }));
+
+  return { deals: dealRows, stack: stackRows, shipments: shipmentRows, 'market-share': shareRows, 'storage-growth': growthRows };
+}
+
+// ---------------------------------------------------------------------------
+// The loader fence.
+
+/** True for anything with a URL scheme (http:, file:, data:, javascript:) or a protocol-relative `//host`. */
+const isUrl = (uri: string) => /^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('//');
+
+/**
+ * A Vega loader that never touches the network and reads only relative paths
+ * that stay inside the spec's folder, through `readFile`; without `readFile`
+ * it refuses everything.
+ */
+export function createChartLoader(readFile?: ChartReadFile): vega.Loader {
+  const check = (uri: string): string => {
+    const refuse = (reason: string) => new Error(messages.chartLoadRefused(uri, reason));
+    if (isUrl(uri)) throw refuse(messages.chartLoadUrl);
+    if (!readFile) throw refuse(messages.chartLoadNone);
+    // Windows drive paths and backslashes are treated as outside too: the fence is about meaning, not only POSIX.
+    const normal = posix.normalize(uri.replace(/\\/g, '/'));
+    if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../') || /^[a-z]:/i.test(normal)) {
+      throw refuse(messages.chartLoadOutside);
+    }
+    return normal;
+  };
+  return {
+    async load(uri) {
+      return readFile!(check(uri));
+    },
+    async sanitize(uri) {
+      return { href: check(uri) };
+    },
+    async http(uri) {
+      throw new Error(messages.chartLoadRefused(uri, messages.chartLoadUrl));
+    },
+    async file(filename) {
+      return readFile ? readFile(check(filename)) : Promise.reject(new Error(messages.chartLoadRefused(filename, messages.chartLoadNone)));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Schema check: vega-lite itself does not validate, and a malformed spec makes
+// it throw TypeErrors that name nothing the author wrote.
+
+type ValidateFn = ((spec: unknown) => boolean) & {
+  errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[] | null;
+};
+let schemaValidator: ValidateFn | undefined;
+
+function validateSchema(spec: unknown): string | undefined {
+  if (!schemaValidator) {
+    // Compiled once per process (about a second); cache hits never get here.
+    const require = createRequire(import.meta.url);
+    const Ajv = require('ajv') as new (options: object) => { compile(schema: unknown): ValidateFn };
+    const schema = require('vega-lite/vega-lite-schema.json') as unknown;
+    schemaValidator = new Ajv({ allErrors: false, strict: false, validateFormats: false }).compile(schema);
+  }
+  if (schemaValidator(spec)) return undefined;
+  return describeSchemaErrors(schemaValidator.errors ?? [], spec);
+}
+
+/**
+ * Vega-Lite's schema is a tree of anyOf branches, so one mistake yields an
+ * error per branch tried. The deepest path is where the mistake is; at that
+ * path the allowed values (enum/const) are the most useful thing to say.
+ */
+function describeSchemaErrors(errors: NonNullable<ValidateFn['errors']>, spec: unknown): string {
+  const depth = (path: string) => (path ? path.split('/').length : 0);
+  const deepest = Math.max(...errors.map((e) => depth(e.instancePath)));
+  const here = errors.filter((e) => depth(e.instancePath) === deepest);
+  const path = here[0]?.instancePath ?? '';
+  const where = path ? path.slice(1).replace(/\//g, '.') : 'the spec';
+  const value = path.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], spec);
+  const allowed = [
+    ...new Set(
+      here.flatMap((e) =>
+        e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : e.keyword === 'const' ? [e.params.allowedValue] : [],
+      ),
+    ),
+  ];
+  if (allowed.length && value !== undefined && typeof value !== 'object') {
+    return `${where}: ${JSON.stringify(value)} is not allowed (allowed: ${allowed.map((v) => JSON.stringify(v)).join(', ')})`;
+  }
+  const extra = here.find((e) => e.keyword === 'additionalProperties');
+  if (extra) return `${where}: unknown property "${String(extra.params.additionalProperty)}"`;
+  const first = here.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf') ?? here[0];
+  return `${where}: ${first?.message ?? 'does not match the Vega-Lite schema'}`;
+}
+
+// ---------------------------------------------------------------------------
+// Text measurement with the real font.
+
+interface TextItem {
+  fontSize?: number | string;
+  fontWeight?: number | string;
+  fontStyle?: string;
+  limit?: number;
+}
+interface TextMetrics {
+  width: (item: TextItem, text: unknown) => number;
+}
+
+// vega's type declarations omit textMetrics, which vega-scenegraph exports and vega re-exports.
+const textMetrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
+
+/**
+ * Measures as vega's canvas measurer would: the trimmed string in the item's
+ * face and size. Past a label's `limit` the width is the limit itself, so
+ * vega's own truncation search (which calls back here) ends on the same
+ * string the SVG renderer then writes.
+ */
+function useFontMetrics(metrics: FontMetrics): void {
+  textMetrics.width = (item, text) => {
+    const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11;
+    const value = text == null ? '' : String(text).trim();
+    if (size <= 0 || !value) return 0;
+    const width = metrics.measure(value, size, faceFor(item.fontWeight, item.fontStyle));
+    const limit = Number(item.limit);
+    return limit > 0 && width > limit ? limit : width;
+  };
+}
+
+const metricsByFonts = new WeakMap<FontBytes, { metrics: FontMetrics; hash: string }>();
+
+function fontsFor(fonts: FontBytes): { metrics: FontMetrics; hash: string } {
+  let entry = metricsByFonts.get(fonts);
+  if (!entry) {
+    const hash = createHash('sha256');
+    for (const key of FACE_KEYS) hash.update(key).update(fonts[key]);
+    entry = { metrics: createFontMetrics(fonts), hash: hash.digest('hex') };
+    metricsByFonts.set(fonts, entry);
+  }
+  return entry;
+}
+
+// ---------------------------------------------------------------------------
+// Rendering.
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Names of the data sources a spec binds by name, anywhere in it. */
+function namedData(node: unknown, names = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const child of node) namedData(child, names);
+  else if (isObject(node)) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'data' && isObject(value) && typeof value.name === 'string') names.add(value.name);
+      namedData(value, names);
+    }
+  }
+  return names;
+}
+
+/** `{{field}}` placeholders in a string, filled from one row. */
+function fillRow(template: string, row: Row, file: string, dataName: string): string {
+  return template.replace(/\{\{\s*([\w-]+)\s*\}\}/g, (_, field: string) => {
+    if (!(field in row)) throw new CliError(messages.chartTemplateField(file, field, dataName));
+    return String(row[field]);
+  });
+}
+
+const hasPlaceholder = (text: string) => /\{\{\s*[\w-]+\s*\}\}/.test(text);
+
+interface ChartText {
+  fill(template: string): string;
+  describe(template: string): string;
+}
+
+/** Fills templates from the rows of the spec's top-level data; title and caption must come out the same for every row. */
+function createChartText(file: string, rows: Row[] | undefined, dataName: string): ChartText {
+  return {
+    fill(template) {
+      if (!hasPlaceholder(template)) return template;
+      if (!rows?.length) throw new CliError(messages.chartTemplateNoData(file));
+      const filled = new Set(rows.map((row) => fillRow(template, row, file, dataName)));
+      if (filled.size > 1) throw new CliError(messages.chartTemplateVaries(file, template));
+      return [...filled][0]!;
+    },
+    describe(template) {
+      if (!rows?.length) throw new CliError(messages.chartTemplateNoData(file));
+      return rows.map((row) => fillRow(template, row, file, dataName)).join('; ');
+    },
+  };
+}
+
+type TitleSpec = string | string[] | { text?: string | string[]; subtitle?: string | string[]; [key: string]: unknown };
+
+function fillTitle(title: TitleSpec, text: ChartText): TitleSpec {
+  const fill = (value: string | string[]) => (Array.isArray(value) ? value.map(text.fill) : text.fill(value));
+  if (typeof title === 'string' || Array.isArray(title)) return fill(title);
+  return {
+    ...title,
+    ...(title.text !== undefined ? { text: fill(title.text) } : {}),
+    ...(title.subtitle !== undefined ? { subtitle: fill(title.subtitle) } : {}),
+  };
+}
+
+function titleText(title: TitleSpec | undefined): string {
+  const text = typeof title === 'string' || Array.isArray(title) ? title : title?.text;
+  return Array.isArray(text) ? text.join(' ') : (text ?? '');
+}
+
+/** Every `field` an encoding reads, with where it is used, for the field-in-data check. */
+function encodingFields(spec: unknown, path = ''): { field: string; where: string }[] {
+  if (!isObject(spec)) return [];
+  const found: { field: string; where: string }[] = [];
+  const visitDef = (def: unknown, where: string) => {
+    if (Array.isArray(def)) def.forEach((d, i) => visitDef(d, `${where}[${i}]`));
+    else if (isObject(def)) {
+      if (typeof def.field === 'string') found.push({ field: def.field, where });
+      if (def.condition) visitDef(def.condition, `${where}.condition`);
+    }
+  };
+  if (isObject(spec.encoding)) {
+    for (const [channel, def] of Object.entries(spec.encoding)) visitDef(def, `${path}encoding.${channel}`);
+  }
+  for (const key of ['layer', 'concat', 'hconcat', 'vconcat'] as const) {
+    const children = spec[key];
+    if (Array.isArray(children)) children.forEach((child, i) => found.push(...encodingFields(child, `${path}${key}[${i}].`)));
+  }
+  if (isObject(spec.spec)) found.push(...encodingFields(spec.spec, `${path}spec.`));
+  return found;
+}
+
+/** The top-level name of a field path: "a.b" reads a's b; "a\\.b" is the field "a.b". */
+function fieldRoot(field: string): string {
+  const match = /^((?:\\.|[^.\\[])*)/.exec(field);
+  return (match?.[1] ?? field).replace(/\\(.)/g, '$1');
+}
+
+/** A stable, readable id prefix for a chart's SVG ids (several charts share one HTML page). */
+const idPrefix = (id: string) => `chart-${id.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * Makes vega's SVG accessible and deterministic: role="img" with a <title>
+ * and <desc> on the root; per-mark ARIA removed (the root describes the
+ * chart); vega's clip and gradient ids, which count up across a process,
+ * renamed in order of appearance under the chart's own prefix.
+ */
+function finishSvg(svg: string, id: string, title: string, description: string): string {
+  const prefix = idPrefix(id);
+  const ids = new Map<string, string>();
+  for (const [, old] of svg.matchAll(/\sid="([^"]+)"/g)) if (!ids.has(old!)) ids.set(old!, `${prefix}-def${ids.size + 1}`);
+  let out = svg
+    .replace(/\s(?:role|aria-[a-z]+)="[^"]*"/g, '')
+    .replace(/\sid="([^"]+)"/g, (_, old: string) => ` id="${ids.get(old)}"`)
+    .replace(/url\(#([^)]+)\)/g, (match, old: string) => (ids.has(old) ? `url(#${ids.get(old)})` : match))
+    .replace(/href="#([^"]+)"/g, (match, old: string) => (ids.has(old) ? `href="#${ids.get(old)}"` : match));
+  out = out.replace(
+    /^<svg([^>]*)>/,
+    (_, attrs: string) =>
+      `<svg${attrs} role="img" aria-labelledby="${prefix}-title ${prefix}-desc">` +
+      `<title id="${prefix}-title">${escapeXml(title)}</title><desc id="${prefix}-desc">${escapeXml(description)}</desc>`,
+  );
+  return out;
+}
+
+function parseSpec(source: ChartSource): Json {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(source.text);
+  } catch (error) {
+    throw new CliError(messages.chartBadJson(source.file, (error as Error).message));
+  }
+  if (!isObject(spec)) throw new CliError(messages.chartNotObject(source.file));
+  return spec;
+}
+
+/** The cache key: spec text, the rows of the data it names, theme, fonts and renderer versions. */
+function hashChart(source: ChartSource, datasets: Record<string, Row[]>, names: Set<string>, fontHash: string): string {
+  const data = [...names].sort().map((name) => [name, datasets[name] ?? null]);
+  return createHash('sha256')
+    .update(JSON.stringify([RENDERER_VERSION, vl.version, vega.version, source.id, source.text, data, THEME, fontHash]))
+    .digest('hex');
+}
+
+/** Collects warnings with the spec's file name; errors (a refused or failed load) go to `errors` when given. */
+function createLogger(file: string, warnings: string[], errors?: string[]): vega.LoggerInterface {
+  let level = vega.Warn;
+  const logger: vega.LoggerInterface = {
+    level(value?: number) {
+      if (value === undefined) return level;
+      level = value;
+      return logger;
+    },
+    error(...args: unknown[]) {
+      const detail = args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ');
+      if (errors) errors.push(detail);
+      else warnings.push(messages.chartWarning(file, detail));
+      return logger;
+    },
+    warn(...args: unknown[]) {
+      // vega reports a failed data load as a warning ("Loading failed", url, error) and carries on without the data.
+      if (errors && args[0] === 'Loading failed') errors.push(args[2] instanceof Error ? args[2].message : args.map(String).join(' '));
+      else warnings.push(messages.chartWarning(file, args.map(String).join(' ')));
+      return logger;
+    },
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger;
+}
+
+/** Renders one spec to an accessible, deterministic SVG (no cache). */
+export async function renderChart(
+  source: ChartSource,
+  datasets: Record<string, Row[]>,
+  options: {
+    fonts: FontBytes;
+    readFile?: ChartReadFile;
+    warnings?: string[];
+    /**
+     * 'always' checks the spec against Vega-Lite's JSON schema first (the chart
+     * command); 'on-error' only explains a spec that fails to compile or render
+     * with it, since compiling the schema validator costs about a second and a
+     * briefing build should not pay that for specs that work.
+     */
+    schemaCheck?: 'always' | 'on-error';
+  },
+): Promise<RenderedChart> {
+  const { metrics, hash: fontHash } = fontsFor(options.fonts);
+  const warnings = options.warnings ?? [];
+  const file = source.file;
+
+  // 1. parse and check against Vega-Lite's schema
+  const spec = parseSpec(source);
+  const explain = () => {
+    const schemaError = validateSchema(spec);
+    if (schemaError) throw new CliError(messages.chartSchema(file, schemaError));
+  };
+  if (options.schemaCheck !== 'on-error') explain();
+
+  // 2. every named source must be bound
+  const names = namedData(spec);
+  for (const name of names) {
+    if (!(name in datasets)) throw new CliError(messages.chartMissingData(file, name, Object.keys(datasets)));
+  }
+
+  // 3. fill {{field}} placeholders in title and usermeta from the top-level rows
+  const top = isObject(spec.data) ? spec.data : undefined;
+  const topName = typeof top?.name === 'string' ? top.name : 'values';
+  const topRows = typeof top?.name === 'string' ? datasets[top.name] : Array.isArray(top?.values) ? (top.values as Row[]) : undefined;
+  const text = createChartText(file, topRows, topName);
+  const usermeta = isObject(spec.usermeta) ? spec.usermeta : {};
+  const title = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, text);
+  const filledSpec = { ...spec, ...(title !== undefined ? { title } : {}) } as unknown as TopLevelSpec;
+
+  // 4. compile with the theme under the spec's own config
+  let compiled: ReturnType<typeof vl.compile>;
+  try {
+    compiled = vl.compile(filledSpec, { config: THEME, logger: createLogger(file, warnings) });
+  } catch (error) {
+    if (options.schemaCheck === 'on-error') explain();
+    throw new CliError(messages.chartInvalid(file, (error as Error).message));
+  }
+
+  // 5. run the dataflow with the fenced loader and real text widths
+  useFontMetrics(metrics);
+  let svg: string;
+  let view: vega.View;
+  // Vega logs a failed data load and renders on without the data; here that is an error, not a blank chart.
+  const errors: string[] = [];
+  try {
+    view = new vega.View(vega.parse(compiled.spec), {
+      renderer: 'none',
+      loader: createChartLoader(options.readFile),
+      logger: createLogger(file, warnings, errors),
+    });
+    for (const name of names) view.data(name, structuredClone(datasets[name]!));
+    await view.runAsync();
+    if (errors.length) throw new Error(errors.join('; '));
+    svg = await view.toSVG();
+  } catch (error) {
+    if (options.schemaCheck === 'on-error' && !(error instanceof CliError)) explain();
+    throw new CliError(messages.chartRenderFailed(file, (error as Error).message));
+  }
+
+  // 6. every field an encoding reads must exist in some dataset of the view
+  const fields = new Set<string>();
+  let rowsSeen = 0;
+  for (const data of compiled.spec.data ?? []) {
+    const rows = view.data(data.name) as Row[];
+    rowsSeen += rows.length;
+    for (const row of rows.slice(0, 100)) for (const key of Object.keys(row)) fields.add(key);
+  }
+  if (rowsSeen > 0) {
+    for (const { field, where } of encodingFields(spec)) {
+      if (!fields.has(fieldRoot(field))) throw new CliError(messages.chartUnknownField(file, field, where, [...fields].sort()));
+    }
+  }
+
+  // 7. words around the chart, then the accessible SVG
+  const chartTitle = titleText(title) || source.id;
+  const describe = typeof usermeta.describe === 'string' ? usermeta.describe : undefined;
+  const description = describe
+    ? text.describe(describe)
+    : typeof spec.description === 'string'
+      ? text.fill(spec.description)
+      : describeGenerically(spec, compiled.spec.data ?? [], view);
+  const caption = typeof usermeta.caption === 'string' ? text.fill(usermeta.caption) : chartTitle;
+  const citations = [...new Set([...names].flatMap((name) => datasets[name]!.map((row) => row.source)).filter((s): s is string => typeof s === 'string'))];
+  const sourceLine = citations.length ? `${citations.length > 1 ? 'Sources' : 'Source'}: ${citations.join('; ')}` : '';
+  const finished = finishSvg(svg, source.id, chartTitle, description);
+  const size = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(finished);
+  view.finalize();
+  return {
+    id: source.id,
+    title: chartTitle,
+    description,
+    caption,
+    source: sourceLine,
+    svg: finished,
+    width: Number(size?.[1] ?? view.width()),
+    height: Number(size?.[2] ?? view.height()),
+    hash: hashChart(source, datasets, names, fontHash),
+  };
+}
+
+/**
+ * For specs without `usermeta.describe` (any spec given to `npm run chart`):
+ * the encoded fields of each row of the first data source, e.g. "a 1; b 3".
+ */
+function describeGenerically(spec: Json, data: { name: string }[], view: vega.View): string {
+  const fields = [...new Set(encodingFields(spec).map((f) => f.field))];
+  const first = data[0];
+  const rows = first ? (view.data(first.name) as Row[]) : [];
+  // Names before numbers reads as "b 3", the way a person would say it.
+  const shown = rows.slice(0, 30).map((row) => {
+    const values = fields.map((field) => row[fieldRoot(field)]).filter((value) => value !== undefined && value !== null);
+    const names = values.filter((value) => typeof value !== 'number').map(String);
+    const numbers = values.filter((value): value is number => typeof value === 'number').map((value) => number(value, 2));
+    return [...names, ...numbers].join(' ');
+  });
+  const more = rows.length > shown.length ? `; and ${rows.length - shown.length} more` : '';
+  return shown.filter(Boolean).join('; ') + more || titleText(spec.title as TitleSpec | undefined);
+}
+
+/** Renders every chart, reusing cached ones whose spec, data, theme and fonts are unchanged. */
+export async function renderCharts(
+  sources: ChartSource[],
+  datasets: Record<string, Row[]>,
+  options: RenderChartsOptions,
+): Promise<RenderChartsResult> {
+  const { hash: fontHash } = fontsFor(options.fonts);
+  const result: RenderChartsResult = { charts: [], rendered: [], reused: [], warnings: [] };
+  // One at a time: vega's text measurer is process-wide, and charts are small.
+  for (const source of sources) {
+    const hash = hashChart(source, datasets, namedData(parseSpec(source)), fontHash);
+    const cached = options.cache?.get(hash);
+    if (cached) {
+      result.charts.push(cached);
+      result.reused.push(source.id);
+      continue;
+    }
+    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, warnings: result.warnings, schemaCheck: 'on-error' });
+    options.cache?.set(hash, chart);
+    result.charts.push(chart);
+    result.rendered.push(source.id);
+  }
+  return result;
+}

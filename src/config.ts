@@ -1,0 +1,69 @@
+/**
+ * The report config (reports.yaml): what users write (`ReportsSpec`) is
+ * validated like the dataset and normalised into `Report`s with every
+ * option filled, which is all later stages see.
+ */
+import { z } from 'zod';
+import type { YamlSource } from './load.ts';
+import { validateWith, type Problem } from './validate.ts';
+
+export const FORMATS = ['pdf', 'html', 'svg'] as const;
+export type Format = (typeof FORMATS)[number];
+export type Paper = 'a4' | 'letter';
+
+const relativePath = z
+  .string({ message: 'must be a path relative to the project, e.g. data/catl-ai-stack.yaml' })
+  .min(1, { message: 'must not be empty' })
+  .refine((value) => !value.startsWith('/') && !value.split(/[\\/]/).includes('..'), {
+    message: 'must stay inside the project: no absolute paths and no ".." segments',
+  });
+
+const reportSpec = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'must be a lowercase id of letters, digits and "-" (it names the output files)' }),
+  title: z.string().min(1).optional(),
+  dataset: relativePath,
+  templates: relativePath.default('templates/briefing'),
+  charts: relativePath.default('templates/charts'),
+  editions: relativePath.optional(),
+  paper: z.enum(['a4', 'letter'], { message: 'must be a4 or letter' }).default('a4'),
+  formats: z
+    .array(z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }))
+    .min(1, { message: 'must list at least one format' })
+    .default([...FORMATS]),
+});
+
+export const reportsSpec = z.strictObject({
+  reports: z.array(reportSpec).min(1, { message: 'must list at least one report' }),
+});
+
+export type ReportsSpec = z.input<typeof reportsSpec>;
+export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions'>> & { title: string; editions: string };
+
+function checkUniqueIds(raw: unknown): Problem[] {
+  const reports = (raw as { reports?: unknown } | undefined)?.reports;
+  if (!Array.isArray(reports)) return [];
+  const seen = new Map<string, number>();
+  const problems: Problem[] = [];
+  reports.forEach((report, i) => {
+    const id = (report as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return;
+    if (seen.has(id)) problems.push({ path: ['reports', i, 'id'], message: `duplicate report id "${id}" (also report ${seen.get(id)! + 1}); ids name output files, so each must be unique` });
+    else seen.set(id, i);
+  });
+  return problems;
+}
+
+/** Validates reports.yaml and fills defaults. */
+export function normalizeReports(source: YamlSource): Report[] {
+  const spec = validateWith(source, reportsSpec, checkUniqueIds);
+  return spec.reports.map((report) => ({
+    ...report,
+    title: report.title ?? report.id,
+    editions: report.editions ?? `${report.dataset.replace(/\/[^/]*$/, '')}/editions`,
+  }));
+}
+
+/** The i-th (1-based) of n disjoint, deterministic slices of the report list. */
+export function shardReports(reports: Report[], index: number, count: number): Report[] {
+  return reports.filter((_, i) => i % count === index - 1);
+}

@@ -1,0 +1,443 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { FootnoteDefinition, FootnoteReference, Heading, Link, Node, Parent, Root, Table, Text } from 'mdast';
+import { describe, expect, it } from 'vitest';
+import { buildBriefing, checkTemplateFigures, escapeMarkdown, plainText, type ChartMeta, type FigureNode, type TemplateSource } from '../src/content.ts';
+import { deriveFigures } from '../src/derive.ts';
+import { diffEditions } from '../src/editions.ts';
+import { InputError } from '../src/error.ts';
+import { createFormatter } from '../src/format.ts';
+import { parseYaml } from '../src/load.ts';
+import { messages } from '../src/messages.ts';
+import type { Dataset } from '../src/schema.ts';
+import { validateDataset } from '../src/validate.ts';
+
+const DIR = 'templates/briefing/';
+const CHART_IDS = ['deals', 'stack', 'shipments', 'market-share', 'storage-growth'];
+
+function load(file: string): Dataset {
+  return validateDataset(parseYaml(file, readFileSync(file)));
+}
+
+const data = load('data/catl-ai-stack.yaml');
+const derived = deriveFigures(data);
+const fmt = createFormatter(data.edition.language);
+
+/** The shipped templates, as the orchestrator passes them: every file in the folder, sorted by name. */
+const shipped: TemplateSource[] = readdirSync(DIR)
+  .filter((name) => name.endsWith('.md.hbs'))
+  .sort()
+  .map((name) => ({ name, file: `${DIR}${name}`, text: readFileSync(`${DIR}${name}`, 'utf8') }));
+
+// What charts.ts hands over: only these fields are read.
+const charts: ChartMeta[] = CHART_IDS.map((id) => ({
+  id,
+  title: `Title of ${id}`,
+  description: `The ${id} data in words.`,
+  caption: `Caption of ${id}.`,
+  source: 'Source: Vector',
+}));
+
+/** A one-template briefing: the main template only. */
+function single(text: string, dataset: Dataset = data): Root {
+  return buildBriefing({ data: dataset, derived: deriveFigures(dataset), charts, templates: [{ name: 'briefing.md.hbs', file: `${DIR}briefing.md.hbs`, text }] }).tree;
+}
+
+function all<T extends Node>(root: Node, type: string): T[] {
+  const found: T[] = [];
+  const walk = (node: Node) => {
+    if (node.type === type) found.push(node as T);
+    for (const child of (node as Parent).children ?? []) walk(child);
+  };
+  walk(root);
+  return found;
+}
+
+function withParents(root: Node, visit: (node: Node, parent: Parent | undefined, index: number) => void): void {
+  const walk = (node: Node, parent: Parent | undefined, index: number) => {
+    visit(node, parent, index);
+    (node as Parent).children?.forEach((child, i) => walk(child, node as Parent, i));
+  };
+  walk(root, undefined, 0);
+}
+
+/** The problems an InputError carries, or fails if `run` does not throw one. */
+function problemsOf(run: () => unknown) {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as InputError).issues;
+  }
+  throw new Error('expected an InputError');
+}
+
+/** Words a reader sees in the body: every text node outside the footnotes, separated as blocks are. */
+function countWords(root: Root): number {
+  const words: string[] = [];
+  const walk = (node: Node) => {
+    if (node.type === 'footnoteDefinition') return;
+    if (node.type === 'text' || node.type === 'inlineCode') words.push((node as Text).value);
+    for (const child of (node as Parent).children ?? []) walk(child);
+  };
+  walk(root);
+  return words.join(' ').split(/\s+/).filter(Boolean).length;
+}
+
+const briefing = buildBriefing({ data, derived, charts, templates: shipped });
+
+describe('buildBriefing with the shipped templates', () => {
+  it('stamps the edition from the dataset', () => {
+    expect(briefing.meta.title).toBe(data.edition.title);
+    expect(briefing.meta.asOf).toBe(data.edition.as_of);
+    expect(briefing.meta.asOfLabel).toBe('29 November 2026');
+    expect(briefing.meta.language).toBe(data.edition.language);
+  });
+
+  it('writes between 1,500 and 2,500 words of prose', () => {
+    const words = countWords(briefing.tree);
+    expect(words).toBeGreaterThanOrEqual(1500);
+    expect(words).toBeLessThanOrEqual(2500);
+  });
+
+  it('has the sections the brief asks for, with unique heading ids', () => {
+    const titles = briefing.outline.filter((entry) => entry.depth === 2).map((entry) => entry.text);
+    expect(titles).toEqual([
+      'Key points',
+      'The three deals and how they fit',
+      'Why now',
+      'What the numbers imply',
+      'What to watch',
+      'What changed since the last edition',
+      'Sources and method',
+    ]);
+    const headings = all<Heading>(briefing.tree, 'heading');
+    const ids = headings.map((heading) => (heading.data?.hProperties as { id?: string } | undefined)?.id);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z0-9-]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(briefing.outline.map((entry) => entry.id)).toEqual(ids);
+  });
+
+  it('says this is the first edition when there is no previous one', () => {
+    const text = plainText(briefing.tree.children);
+    expect(text).toContain('This is the first edition of the briefing');
+  });
+
+  it('shows every figure the brief names, formatted from the data', () => {
+    const text = plainText(briefing.tree.children.filter((node) => node.type !== 'footnoteDefinition'));
+    const expected = [
+      `$${data.deals.vnet!.amount!.value}m`,
+      `$${data.deals.zhongheng!.amount!.value}m`,
+      `$${data.rounds.deepseek!.target.value}bn`,
+      `$${data.rounds.deepseek!.valuation.value}bn`,
+      `${data.metrics.share_q1_2026!.value}%`,
+      `${data.metrics.share_q1_2025!.value}%`,
+      `${data.metrics.shipments_ev_2025!.value} GWh`,
+      `${data.metrics.shipments_storage_2025!.value} GWh`,
+      `${data.metrics.storage_growth_catl!.value}%`,
+      `${data.metrics.storage_growth_market!.value}%`,
+      // Derived, computed here independently of derive.ts.
+      `$${((600 + 942) / 1000).toFixed(2)}bn`,
+      `$${(942 / 0.38 / 1000).toFixed(2)}bn`,
+      `${((7.35 / 51) * 100).toFixed(1)}%`,
+      `${((121 / (541 + 121)) * 100).toFixed(1)}%`,
+      `${(40.7 - 38.5).toFixed(1)} percentage points`,
+      `${79 - 29} percentage points`,
+      `${((1.29 / 1.79) * 100).toFixed(1)}%`,
+    ];
+    for (const figure of expected) expect(text, figure).toContain(figure);
+  });
+
+  it('follows every figure in the body with its citation, and defines each footnote once', () => {
+    const definitions = all<FootnoteDefinition>(briefing.tree, 'footnoteDefinition');
+    const defined = definitions.map((definition) => definition.identifier);
+    expect(new Set(defined).size).toBe(defined.length);
+    const references = all<FootnoteReference>(briefing.tree, 'footnoteReference');
+    for (const reference of references) expect(defined).toContain(reference.identifier);
+    // Re-used facts share one footnote: there are more references than definitions.
+    expect(references.length).toBeGreaterThan(definitions.length);
+
+    const FIGURE = /(?:\$[\d.,]+(?:m|bn)|\d[\d.,]*%|\d[\d.,]* GWh|\d[\d.,]* percentage points?)$/;
+    let checked = 0;
+    const body: Root = { type: 'root', children: briefing.tree.children.filter((node) => node.type !== 'footnoteDefinition') };
+    withParents(body, (node, parent, index) => {
+      if (node.type !== 'text' || !parent) return;
+      const value = (node as Text).value;
+      if (!FIGURE.test(value)) return;
+      checked += 1;
+      expect(parent.children[index + 1]?.type, `no citation after "${value.slice(-40)}"`).toBe('footnoteReference');
+    });
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('cites quoted facts by source and dataset path, derived ones by formula and inputs', () => {
+    const definitions = new Map(all<FootnoteDefinition>(briefing.tree, 'footnoteDefinition').map((d) => [d.identifier, plainText(d.children)]));
+    const vnet = definitions.get('deals.vnet.amount');
+    expect(vnet).toContain(data.sources.vector!.publication);
+    expect(vnet).toContain(data.sources.vector!.title);
+    expect(vnet).toContain(data.sources.vector!.published.as_given);
+    expect(vnet).toContain('deals.vnet.amount');
+
+    const implied = definitions.get('derived.deals.vnet.implied_value')!;
+    expect(implied).toContain(derived.deals.vnet!.implied_value!.formula);
+    expect(implied).toContain('deals.vnet.amount = $942m');
+    expect(implied).toContain('deals.vnet.stake = 38%');
+    for (const figure of Object.values(derived.figures)) {
+      const note = definitions.get(figure.id);
+      expect(note, figure.id).toBeDefined();
+      for (const input of figure.inputs) expect(note, `${figure.id} names ${input}`).toContain(input);
+      expect(note).toContain(figure.formula);
+    }
+    // The attributed deal keeps its attribution.
+    expect(definitions.get('deals.deepseek')).toContain(data.deals.deepseek!.attribution!);
+  });
+
+  it('numbers the figures in order and resolves every cross-reference to the same number', () => {
+    const figures = all<FigureNode>(briefing.tree, 'figure');
+    expect(figures.map((figure) => figure.number)).toEqual(figures.map((_, i) => i + 1));
+    expect(new Set(figures.map((figure) => figure.chartId))).toEqual(new Set(CHART_IDS));
+    for (const figure of figures) {
+      const chart = charts.find((c) => c.id === figure.chartId)!;
+      expect(figure).toMatchObject({ identifier: `fig-${chart.id}`, caption: chart.caption, source: chart.source, alt: chart.description });
+    }
+    const refs = all<Link>(briefing.tree, 'link').filter((link) => link.url.startsWith('#fig-'));
+    expect(refs.length).toBeGreaterThanOrEqual(5);
+    for (const ref of refs) {
+      const target = figures.find((figure) => `#${figure.identifier}` === ref.url);
+      expect(target, ref.url).toBeDefined();
+      expect(plainText(ref.children)).toBe(`Figure ${target!.number}`);
+    }
+    // Figures sit at the top level, where both editions lay out blocks.
+    expect(figures.every((figure) => briefing.tree.children.includes(figure))).toBe(true);
+  });
+
+  it('builds the deals table from the data, with a caption', () => {
+    const [table] = all<Table>(briefing.tree, 'table');
+    expect(table?.data?.caption).toMatch(/^Table 1\. /);
+    expect(table?.children).toHaveLength(1 + Object.keys(data.deals).length);
+    const vnetRow = table!.children.find((row) => plainText(row.children).includes(data.entities.vnet!.name))!;
+    expect(plainText(vnetRow.children)).toContain('$942m');
+    expect(plainText(vnetRow.children)).toContain('38%');
+  });
+
+  it('is deterministic', () => {
+    const again = buildBriefing({ data, derived, charts, templates: [...shipped].reverse() });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(briefing));
+  });
+
+  it('leaves only http(s) and in-page links, and no raw HTML', () => {
+    for (const link of all<Link>(briefing.tree, 'link')) expect(link.url).toMatch(/^(?:https?:\/\/|#)/);
+    expect(all(briefing.tree, 'html')).toEqual([]);
+  });
+});
+
+describe('helpers', () => {
+  const cases: [string, string, string][] = [
+    ['{{money deals.vnet.amount}}', `$${data.deals.vnet!.amount!.value}m`, 'deals.vnet.amount'],
+    ['{{money rounds.deepseek.target}}', `$${data.rounds.deepseek!.target.value}bn`, 'rounds.deepseek.target'],
+    ['{{pct metrics.share_q1_2026}}', `${data.metrics.share_q1_2026!.value}%`, 'metrics.share_q1_2026'],
+    ['{{pct deals.vnet.stake}}', `${data.deals.vnet!.stake!.value}%`, 'deals.vnet.stake'],
+    ['{{gwh metrics.shipments_ev_2025}}', `${data.metrics.shipments_ev_2025!.value} GWh`, 'metrics.shipments_ev_2025'],
+    ['{{pp derived.figures.share_change}}', `${(40.7 - 38.5).toFixed(1)} percentage points`, 'derived.figures.share_change'],
+    ['{{pct derived.rounds.deepseek.share_of_valuation}}', `${((7.35 / 51) * 100).toFixed(1)}%`, 'derived.rounds.deepseek.share_of_valuation'],
+    ['{{money derived.totals.disclosed_amount}}', `$${((600 + 942) / 1000).toFixed(2)}bn`, 'derived.totals.disclosed_amount'],
+    ['{{count derived.totals.disclosed_deals}}', 'two', 'derived.totals.disclosed_deals'],
+  ];
+  it.each(cases)('%s -> %s with footnote [^%s]', (template, text, footnote) => {
+    const tree = single(`Value: ${template}.`);
+    const paragraph = tree.children[0] as Parent;
+    expect(paragraph.children[0]).toMatchObject({ type: 'text', value: `Value: ${text}` });
+    expect(paragraph.children[1]).toMatchObject({ type: 'footnoteReference', identifier: footnote });
+    expect(all<FootnoteDefinition>(tree, 'footnoteDefinition').map((d) => d.identifier)).toEqual([footnote]);
+  });
+
+  it('formats periods, dates, names and text without citing them', () => {
+    const tree = single(
+      'In {{period metrics.shipments_ev_2025}} and {{period metrics.share_q1_2026}}, as of {{date edition.as_of}}: {{name entities.vnet}} is {{name entities.vnet full=true}}, {{text entities.vnet.role}}.',
+    );
+    expect(plainText(tree.children)).toBe(
+      `In ${data.metrics.shipments_ev_2025!.period} and Q1 2026, as of 29 November 2026: ${data.entities.vnet!.short_name} is ${data.entities.vnet!.name}, ${data.entities.vnet!.role}.`,
+    );
+    expect(all(tree, 'footnoteReference')).toEqual([]);
+  });
+
+  it('re-uses one footnote for repeated uses of a fact', () => {
+    const tree = single('{{money deals.vnet.amount}} and again {{money deals.vnet.amount}}; {{cite claims.flywheel}}');
+    expect(all<FootnoteReference>(tree, 'footnoteReference').map((r) => r.identifier)).toEqual(['deals.vnet.amount', 'deals.vnet.amount', 'claims.flywheel']);
+    expect(all(tree, 'footnoteDefinition')).toHaveLength(2);
+  });
+
+  it('resolves a cross-reference written before its figure', () => {
+    const tree = single('See {{ref "stack"}} and {{ref "deals"}}.\n\n{{chart "stack"}}\n\n{{chart "deals"}}\n');
+    const links = all<Link>(tree, 'link');
+    expect(links.map((link) => [link.url, plainText(link.children)])).toEqual([
+      ['#fig-stack', 'Figure 1'],
+      ['#fig-deals', 'Figure 2'],
+    ]);
+  });
+});
+
+describe('escaping', () => {
+  const hostile = load('test/fixtures/content/hostile.yaml');
+  const tree = buildBriefing({ data: hostile, derived: deriveFigures(hostile), charts, templates: shipped }).tree;
+
+  it('keeps hostile names and text literal', () => {
+    const text = plainText(tree.children);
+    expect(text).toContain(hostile.entities.zhongheng!.name);
+    expect(text).toContain(hostile.entities.zhongheng!.short_name);
+    expect(text).toContain(hostile.entities.vnet!.short_name);
+    expect(text).toContain(hostile.entities.deepseek!.short_name);
+    // Whitespace in data collapses to one space, so it cannot start a block.
+    expect(text).toContain(hostile.deals.deepseek!.attribution!.replace(/\s+/g, ' '));
+  });
+
+  it('lets no data string become markup', () => {
+    expect(all(tree, 'html')).toEqual([]);
+    expect(all(tree, 'image')).toEqual([]);
+    expect(all(tree, 'emphasis').filter((node) => plainText([node as never]).includes('x'))).toEqual([]);
+    expect(all(tree, 'delete')).toEqual([]);
+    expect(all(tree, 'inlineCode').map((node) => (node as Text).value).filter((value) => value.includes('VNET'))).toEqual([]);
+    for (const link of all<Link>(tree, 'link')) expect(link.url).toMatch(/^#(?:fig|table)-|^#[a-z0-9-]+$/);
+    // The headings are the template's; none comes from "# briefed" in the data.
+    expect(all<Heading>(tree, 'heading').map((h) => plainText(h.children))).not.toContain('briefed');
+    // No footnote reference is forged by "[^1]" in a name.
+    expect(all<FootnoteReference>(tree, 'footnoteReference').every((ref) => ref.identifier !== '1')).toBe(true);
+  });
+
+  it('keeps a source URL whole, whatever it contains', () => {
+    const url = 'https://evil.example/a)[x](javascript:alert(1))<b>\\';
+    const dataset = structuredClone(data);
+    dataset.sources.vector!.url = url;
+    const tree = single('Cited.{{cite sources.vector}}', dataset);
+    expect(all<Link>(tree, 'link').map((link) => link.url)).toEqual([url]);
+    expect(all(tree, 'html')).toEqual([]);
+  });
+
+  it('escapes every ASCII punctuation character', () => {
+    const nasty = '*x* _y_ [a](b) <i> `c` # | ~ \\ ! & ^';
+    const tree = single(`{{text entities.vnet.role}}`, { ...data, entities: { ...data.entities, vnet: { ...data.entities.vnet!, role: nasty } } });
+    expect(tree.children).toHaveLength(1);
+    expect((tree.children[0] as Parent).children).toEqual([expect.objectContaining({ type: 'text', value: nasty })]);
+    expect(escapeMarkdown('a\n\n    b')).toBe('a b');
+  });
+});
+
+describe('template checks', () => {
+  /** The shipped templates with one file's text changed. */
+  function planted(name: string, change: (text: string) => string): TemplateSource[] {
+    return shipped.map((template) => (template.name === name ? { ...template, text: change(template.text) } : template));
+  }
+
+  it('fails the build on a planted "$5bn", naming the file and line', () => {
+    const lines = shipped.find((t) => t.name === 'deals.md.hbs')!.text.split('\n');
+    const at = 3; // 1-based line where the figure is planted
+    lines.splice(at - 1, 0, 'CATL also spent $5bn on something.');
+    const templates = planted('deals.md.hbs', () => lines.join('\n'));
+    const issues = problemsOf(() => buildBriefing({ data, derived, charts, templates }));
+    expect(issues).toEqual([
+      { file: `${DIR}deals.md.hbs`, line: at, column: 'CATL also spent '.length + 1, path: '', message: messages.templatePlantedFigure('amount of money', '$5bn') },
+    ]);
+    expect(String(new InputError(issues[0]!.file, issues).message)).toContain(`${DIR}deals.md.hbs:${at}:`);
+  });
+
+  it('finds every kind of hard-coded figure, and none inside {{ }} or comments', () => {
+    const text = [
+      'Shipped 541 GWh in the year.', // 1
+      'Share was 40.7%, up 2 percentage points.', // 2
+      '{{#if previous.exists}}', // 3
+      'In 2025 the price was 7.35 a share.', // 4
+      '{{/if}}',
+      'Three deals, {{money deals.vnet.amount}}, {{! $9bn in a comment }} Q1, Figure one.',
+    ].join('\n');
+    const found = checkTemplateFigures([{ name: 'x.md.hbs', file: 'x.md.hbs', text }]);
+    expect(found.map((issue) => [issue.line, issue.column, issue.message])).toEqual([
+      [1, 9, messages.templatePlantedFigure('number with a unit', '541 GWh')],
+      [2, 11, messages.templatePlantedFigure('percentage', '40.7%')],
+      [2, 21, messages.templatePlantedFigure('percentage', '2 percentage points')],
+      [4, 4, messages.templatePlantedFigure('year', '2025')],
+      [4, 23, messages.templatePlantedFigure('decimal number', '7.35')],
+    ]);
+  });
+
+  it('passes the shipped templates', () => {
+    expect(checkTemplateFigures(shipped)).toEqual([]);
+  });
+
+  it('rejects an unknown chart id at its place', () => {
+    const issues = problemsOf(() => single('Text.\n\n{{chart "nope"}}\n'));
+    expect(issues).toEqual([{ file: `${DIR}briefing.md.hbs`, line: 3, column: 1, path: '', message: messages.templateUnknownChart('nope', CHART_IDS) }]);
+  });
+
+  it('locates problems in a partial by the partial file', () => {
+    const templates = planted('why-now.md.hbs', (text) => `${text}\nSee {{ref "nope"}}.\n`);
+    const line = templates.find((t) => t.name === 'why-now.md.hbs')!.text.split('\n').length - 1;
+    const issues = problemsOf(() => buildBriefing({ data, derived, charts, templates }));
+    expect(issues).toEqual([{ file: `${DIR}why-now.md.hbs`, line, column: 5, path: '', message: messages.templateUnknownChart('nope', CHART_IDS) }]);
+  });
+
+  it('rejects missing data paths, raw values and wrong units, each located', () => {
+    const issues = problemsOf(() => single('A {{money deals.vnet.amont}}\nB {{edition.title}}\nC {{money metrics.share_q1_2026}}\nD {{{text edition.title}}}\n'));
+    expect(issues.map((issue) => [issue.line, issue.column])).toEqual([
+      [1, 'A {{money '.length + 1],
+      [2, 3],
+      [4, 3],
+    ]);
+    expect(issues[0]!.message).toBe(messages.templateMissingData('deals.vnet.amont', Object.keys(data.deals.vnet!)));
+    expect(issues[1]!.message).toBe(messages.templateBareValue('{{edition.title}}'));
+    expect(issues[2]!.message).toBe(messages.templateTripleStash('{{{text edition.title}}}'));
+    // Units are checked when rendering, once the static checks pass.
+    const unit = problemsOf(() => single('\nC {{money metrics.share_q1_2026}}'));
+    expect(unit).toEqual([
+      { file: `${DIR}briefing.md.hbs`, line: 2, column: 3, path: '', message: messages.templateWrongKind('{{money metrics.share_q1_2026}}', 'USD amounts', 'in percent') },
+    ]);
+  });
+
+  it('rejects unsafe links, raw HTML, figures inside sentences and unused partials', () => {
+    expect(problemsOf(() => single('[x](javascript:alert(1))'))[0]!.message).toBe(messages.templateLinkScheme('javascript:alert(1)'));
+    expect(problemsOf(() => single('Hi <b>there</b>'))[0]!.message).toBe(messages.templateRawHtml('<b>'));
+    expect(problemsOf(() => single('See {{chart "deals"}} here'))).toEqual([
+      { file: `${DIR}briefing.md.hbs`, line: 1, column: 5, path: '', message: messages.templateNotStandalone('{{chart "deals"}}') },
+    ]);
+    expect(problemsOf(() => single('- {{dealsTable caption="x"}}'))[0]!.message).toBe(messages.templateNotStandalone('{{dealsTable caption="x"}}'));
+    expect(problemsOf(() => single('See {{ref "deals"}}.'))[0]!.message).toBe(messages.templateRefUnplaced('deals'));
+    const unused = problemsOf(() =>
+      buildBriefing({
+        data,
+        derived,
+        charts,
+        templates: [
+          { name: 'briefing.md.hbs', file: `${DIR}briefing.md.hbs`, text: 'Main.' },
+          { name: 'extra.md.hbs', file: `${DIR}extra.md.hbs`, text: 'Never included.' },
+        ],
+      }),
+    );
+    expect(unused).toEqual([{ file: `${DIR}extra.md.hbs`, line: 1, column: 1, path: '', message: messages.templateUnusedPartial('extra') }]);
+    // https links written by a template stay.
+    expect(all<Link>(single('[Vector](https://example.com/a)'), 'link').map((link) => link.url)).toEqual(['https://example.com/a']);
+  });
+
+  it('needs a main template', () => {
+    const issues = problemsOf(() => buildBriefing({ data, derived, charts, templates: shipped.filter((t) => t.name !== 'briefing.md.hbs') }));
+    expect(issues[0]!.message).toBe(messages.templateMainMissing(`${DIR}briefing.md.hbs`));
+  });
+});
+
+describe('editions', () => {
+  it('lists what changed since the previous edition', () => {
+    const previousFile = 'test/fixtures/editions/2026-06-15.yaml';
+    const previous = load(previousFile);
+    const current = load('test/fixtures/editions/current.yaml');
+    const result = buildBriefing({ data: current, derived: deriveFigures(current), charts, templates: shipped, previous: { file: previousFile, data: previous } });
+    const start = result.tree.children.findIndex((node) => node.type === 'heading' && plainText(node.children) === 'What changed since the last edition');
+    const end = result.tree.children.findIndex((node, i) => i > start && node.type === 'heading' && node.depth === 2);
+    const section = plainText(result.tree.children.slice(start, end).flatMap((node) => [node, { type: 'text', value: '\n' } as Text]));
+    expect(section).toContain(fmt.date(previous.edition.as_of));
+    expect(section).toContain(previousFile);
+    expect(section).not.toContain('first edition');
+    for (const change of diffEditions(previous, current)) expect(section).toContain(change.path);
+    expect(section).toContain('40.1% → 40.7%');
+    expect(section).toContain(previous.entities.sunwoda!.name);
+    expect(section).toContain(current.claims.hedge!.text);
+    const list = result.tree.children.slice(start, end).find((node) => node.type === 'list') as Parent | undefined;
+    expect(list?.children).toHaveLength(3);
+  });
+});
