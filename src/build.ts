@@ -19,10 +19,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bindChartData, renderCharts, type ChartCache, type ChartSource, type RenderedChart } from './charts.ts';
 import { normalizeReports, type Format, type Report } from './config.ts';
-import { buildBriefing, type TemplateSource } from './content.ts';
+import { buildBriefing, type Briefing, type TemplateSource } from './content.ts';
 import { countDataset, deriveFigures, type Derived } from './derive.ts';
 import { CliError } from './error.ts';
-import { FACE_KEYS, fontPaths, type FontBytes } from './fonts.ts';
+import { FACE_KEYS, fontPaths, unpackWoff, type FontBytes } from './fonts.ts';
 import { renderHtml } from './html.ts';
 import { parseYaml } from './load.ts';
 import { messages } from './messages.ts';
@@ -111,10 +111,16 @@ export interface ReportResult {
   timings: StageTiming[];
 }
 
-let fontCache: FontBytes | undefined;
+/** The briefing's fonts as shipped (WOFF, for the HTML) and unpacked (for PDF and chart metrics). */
+export interface LoadedFonts {
+  woff: FontBytes;
+  sfnt: FontBytes;
+}
 
-/** The briefing's font files, read once per process. */
-export async function loadFonts(effects: BuildEffects): Promise<FontBytes> {
+let fontCache: LoadedFonts | undefined;
+
+/** The briefing's font files, read and unpacked once per process. */
+export async function loadFonts(effects: BuildEffects): Promise<LoadedFonts> {
   if (fontCache) return fontCache;
   const paths = fontPaths();
   const entries = await Promise.all(
@@ -127,7 +133,8 @@ export async function loadFonts(effects: BuildEffects): Promise<FontBytes> {
       }
     }),
   );
-  fontCache = Object.fromEntries(entries) as FontBytes;
+  const woff = Object.fromEntries(entries) as FontBytes;
+  fontCache = { woff, sfnt: Object.fromEntries(entries.map(([key, bytes]) => [key, unpackWoff(bytes)])) as FontBytes };
   return fontCache;
 }
 
@@ -184,10 +191,53 @@ async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffe
   return { file, data: validateDataset(parseYaml(file, await readInput(file, effects))) };
 }
 
+/** The content both editions are rendered from, with what it was made of. */
+export interface Edition {
+  bytes: Uint8Array;
+  data: Dataset;
+  briefing: Briefing;
+  charts: RenderedChart[];
+  chartResult: { rendered: string[]; reused: string[] };
+  fonts: LoadedFonts;
+}
+
+type Timer = <T>(stage: string, run: () => T | Promise<T>) => Promise<T>;
+
+/** Steps 1-3 of a report: dataset, charts and content, in memory. */
+export async function prepareEdition(
+  report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions'>,
+  effects: BuildEffects,
+  cache: ChartCache,
+  time: Timer = async (_stage, run) => run(),
+): Promise<Edition> {
+  // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
+  const { bytes, data, derived, previous } = await time('validate', async () => {
+    const bytes = await readInput(report.dataset, effects);
+    const data = validateDataset(parseYaml(report.dataset, bytes));
+    const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
+    return { bytes, data, derived: deriveFigures(data), previous };
+  });
+  const fonts = await loadFonts(effects);
+
+  // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
+  const chartResult = await time('charts', async () => {
+    const specs: ChartSource[] = (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text }));
+    return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache });
+  });
+  for (const warning of chartResult.warnings) effects.log(warning);
+
+  // 3. Content: templates -> one mdast tree for both editions.
+  const briefing = await time('content', async () => {
+    const templates: TemplateSource[] = (await readFolder(report.templates, '.hbs', effects)).map(({ name, file, text }) => ({ name, file, text }));
+    return buildBriefing({ data, derived, charts: chartResult.charts, templates, previous });
+  });
+  return { bytes, data, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
+}
+
 /** Builds one report's files in memory: nothing is written here. */
 export async function buildReport(report: Report, options: ReportOptions, effects: BuildEffects, cache: ChartCache): Promise<ReportResult> {
   const timings: StageTiming[] = [];
-  const time = async <T>(stage: string, run: () => T | Promise<T>): Promise<T> => {
+  const time: Timer = async (stage, run) => {
     const started = performance.now();
     if (options.failStage === stage) throw new Error(`injected failure in stage ${stage} (BRIEFING_FAIL_STAGE)`);
     const value = await run();
@@ -197,39 +247,18 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   const formats = new Set(options.formats ? report.formats.filter((f) => options.formats!.includes(f)) : report.formats);
   const paper = options.paper ?? report.paper;
   const datasetPath = options.data ?? report.dataset;
-
-  // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
-  const { bytes, data, derived, previous } = await time('validate', async () => {
-    const bytes = await readInput(datasetPath, effects);
-    const data = validateDataset(parseYaml(datasetPath, bytes));
-    const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
-    return { bytes, data, derived: deriveFigures(data), previous };
-  });
-  const fonts = await loadFonts(effects);
-
-  // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
-  const chartResult = await time('charts', async () => {
-    const specs: ChartSource[] = (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text }));
-    return renderCharts(specs, bindChartData(data, derived), { fonts, cache });
-  });
-  for (const warning of chartResult.warnings) effects.log(warning);
-
-  // 3. Content: templates -> one mdast tree for both editions.
-  const briefing = await time('content', async () => {
-    const templates: TemplateSource[] = (await readFolder(report.templates, '.hbs', effects)).map(({ name, file, text }) => ({ name, file, text }));
-    return buildBriefing({ data, derived, charts: chartResult.charts, templates, previous });
-  });
+  const { bytes, data, briefing, charts, chartResult, fonts } = await prepareEdition({ ...report, dataset: datasetPath }, effects, cache, time);
 
   // 4. Editions and chart files.
   const files: OutputFile[] = [];
   const add = (path: string, bytes: Uint8Array | string) =>
     files.push({ path, bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, report: report.id });
-  if (formats.has('svg')) for (const chart of chartResult.charts) add(`charts/${chart.id}.svg`, chart.svg);
-  if (formats.has('html')) await time('html', () => add(`${report.id}.html`, renderHtml(briefing, chartResult.charts, fonts)));
+  if (formats.has('svg')) for (const chart of charts) add(`charts/${chart.id}.svg`, chart.svg);
+  if (formats.has('html')) await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff)));
   if (formats.has('pdf')) {
     const epoch = options.sourceDateEpoch;
     const creationDate = epoch !== undefined ? new Date(epoch * 1000) : new Date(`${data.edition.as_of}T00:00:00Z`);
-    const pdf = await time('pdf', () => renderPdf(briefing, chartResult.charts, fonts, { paper, creationDate }));
+    const pdf = await time('pdf', () => renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate }));
     add(`${report.id}.pdf`, pdf);
   }
 

@@ -4,6 +4,7 @@
  * inline @font-face, so every machine renders the same.
  */
 import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
 
 export const FONT_FAMILY = 'Source Sans 3';
 export type FaceKey = 'regular' | 'italic' | 'bold' | 'boldItalic';
@@ -66,4 +67,51 @@ export function createFontMetrics(bytes: FontBytes): FontMetrics {
       return em * size;
     },
   };
+}
+
+/**
+ * Unpacks a WOFF 1.0 file into the TrueType/OpenType file it wraps. fontkit
+ * reads WOFF by inflating a table on every access (the whole glyf table for
+ * each glyph), so the PDF and chart stages get the unpacked font, once; the
+ * HTML keeps the smaller WOFF.
+ */
+export function unpackWoff(woff: Uint8Array): Uint8Array {
+  const input = Buffer.from(woff.buffer, woff.byteOffset, woff.byteLength);
+  if (input.toString('latin1', 0, 4) !== 'wOFF') return woff; // already a plain font
+  const flavor = input.readUInt32BE(4);
+  const numTables = input.readUInt16BE(12);
+  const tables = Array.from({ length: numTables }, (_, i) => {
+    const at = 44 + i * 20;
+    const offset = input.readUInt32BE(at + 4);
+    const compLength = input.readUInt32BE(at + 8);
+    const origLength = input.readUInt32BE(at + 12);
+    const raw = input.subarray(offset, offset + compLength);
+    return {
+      tag: input.subarray(at, at + 4),
+      checksum: input.readUInt32BE(at + 16),
+      data: compLength < origLength ? inflateSync(raw) : raw,
+    };
+  });
+  let entrySelector = 0;
+  while (2 ** (entrySelector + 1) <= numTables) entrySelector++;
+  const searchRange = 2 ** entrySelector * 16;
+  const headerSize = 12 + numTables * 16;
+  const padded = (n: number) => (n + 3) & ~3;
+  const output = Buffer.alloc(headerSize + tables.reduce((sum, t) => sum + padded(t.data.length), 0));
+  output.writeUInt32BE(flavor, 0);
+  output.writeUInt16BE(numTables, 4);
+  output.writeUInt16BE(searchRange, 6);
+  output.writeUInt16BE(entrySelector, 8);
+  output.writeUInt16BE(numTables * 16 - searchRange, 10);
+  let offset = headerSize;
+  tables.forEach((table, i) => {
+    const at = 12 + i * 16;
+    table.tag.copy(output, at);
+    output.writeUInt32BE(table.checksum, at + 4);
+    output.writeUInt32BE(offset, at + 8);
+    output.writeUInt32BE(table.data.length, at + 12);
+    table.data.copy(output, offset);
+    offset += padded(table.data.length);
+  });
+  return new Uint8Array(output.buffer, output.byteOffset, output.byteLength);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createFontMetrics, FACE_KEYS, faceFor, fontPaths, type FontBytes, type FontMetrics } from '../src/fonts.ts';
+import { createFontMetrics, FACE_KEYS, faceFor, fontPaths, unpackWoff, type FontBytes, type FontMetrics } from '../src/fonts.ts';
 import { loadFonts } from './fixtures/charts/load.ts';
 
 // Read the font independently of src/fonts.ts. Browsers and pdfkit apply the
@@ -35,6 +35,30 @@ describe('font files', () => {
     const paths = fontPaths();
     expect(new Set(Object.values(paths)).size).toBe(4);
     for (const key of FACE_KEYS) expect((await readFile(paths[key])).subarray(0, 4).toString('latin1')).toBe('wOFF');
+  });
+});
+
+describe('unpackWoff', () => {
+  it('gives a TrueType font with the same tables, glyphs and metrics as the WOFF', () => {
+    for (const key of FACE_KEYS) {
+      const sfnt = unpackWoff(fonts[key]);
+      const fromWoff = fontkit.create(Buffer.from(fonts[key])) as unknown as { numGlyphs: number; postscriptName: string; type: string };
+      const fromSfnt = fontkit.create(Buffer.from(sfnt)) as unknown as { numGlyphs: number; postscriptName: string; type: string };
+      expect(fromSfnt.type).toBe('TTF');
+      expect(fromSfnt.numGlyphs).toBe(fromWoff.numGlyphs);
+      expect(fromSfnt.postscriptName).toBe(fromWoff.postscriptName);
+      const text = 'CATL’s 40.7% share — $942m, 541 GWh';
+      expect(advanceSum(sfnt, text, 12, true)).toBe(advanceSum(fonts[key], text, 12, true));
+      // Glyph outlines survive: the bounding box of every glyph in the text matches.
+      const boxes = (bytes: Uint8Array) =>
+        (fontkit.create(Buffer.from(bytes)) as unknown as { glyphsForString(t: string): { bbox: object }[] }).glyphsForString(text).map((g) => JSON.stringify(g.bbox));
+      expect(boxes(sfnt)).toEqual(boxes(fonts[key]));
+    }
+  });
+
+  it('passes a font that is not WOFF through unchanged', () => {
+    const sfnt = unpackWoff(fonts.regular);
+    expect(unpackWoff(sfnt)).toBe(sfnt);
   });
 });
 
