@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CliError } from './error.ts';
 import { messages } from './messages.ts';
@@ -131,9 +131,12 @@ export async function commitOutputs(out: string, files: OutputFile[], keep: (pat
   const staging = s.staging(tag);
   try {
     await mkdir(s.parent, { recursive: true });
+    // access() reports a read-only filesystem even to root, whom permissions do not stop.
+    await access(s.parent, constants.W_OK);
     await recoverOutput(out);
     await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
+    // Not recursive: Node's recursive mkdir reports ENOENT, not EROFS, on a read-only mount.
+    await mkdir(staging);
     for (const file of files) {
       const target = join(staging, file.path);
       await mkdir(dirname(target), { recursive: true });
