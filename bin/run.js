@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Launcher: runs the compiled CLI, compiling src/ first when dist/ is missing
-// or older than any source file. Compiling is one esbuild call (~100 ms), so a
-// fresh clone needs no separate build step and the hot path runs plain JS.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// or older than any source file (or this launcher, or package.json).
+// Compiling is one esbuild call (about a second: it bundles the npm packages
+// too), so a fresh clone needs no separate build step and the hot path runs
+// plain JS from one file per thread.
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -50,47 +51,15 @@ if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newestSource(jo
     logLevel: 'error',
   });
   // Each file goes to a private name, then is renamed into place, so a second
-  // run starting at the same moment never imports a half-written file.
+  // run starting at the same moment never imports a half-written file; the
+  // entry points last, since their age is what marks dist/ as current.
   mkdirSync(dist, { recursive: true });
-  for (const file of outputFiles) {
+  const entryFiles = new Set(Object.keys(entries).map((name) => join(dist, `${name}.js`)));
+  for (const file of [...outputFiles].sort((a, b) => Number(entryFiles.has(a.path)) - Number(entryFiles.has(b.path)))) {
     const temp = `${file.path}.tmp-${process.pid}`;
     writeFileSync(temp, file.contents);
     renameSync(temp, file.path);
   }
-}
-
-// Vega-Lite's JSON schema, compiled by ajv into a standalone validator beside
-// the bundle, once per vega-lite version (and again after a dependency
-// change): compiling the schema takes 1-5 s of every cold build that renders a
-// chart, loading the compiled file ~60 ms. src/charts.ts loads it from
-// ./vega-lite-schema-<version>.cjs and compiles at run time only where it is
-// missing (tests run src/ directly). The ajv options match src/charts.ts;
-// inlineRefs: false only shapes the code (a third smaller), not the errors.
-const requireHere = createRequire(import.meta.url);
-const schemaFile = requireHere.resolve('vega-lite/vega-lite-schema.json');
-const vegaLiteVersion = JSON.parse(readFileSync(join(dirname(schemaFile), '..', 'package.json'), 'utf8')).version;
-const validator = join(root, 'dist', `vega-lite-schema-${vegaLiteVersion}.cjs`);
-if (!existsSync(validator) || statSync(validator).mtimeMs < statSync(join(root, 'package.json')).mtimeMs) {
-  const Ajv = requireHere('ajv');
-  const standaloneCode = requireHere('ajv/dist/standalone').default;
-  const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false, inlineRefs: false, code: { source: true } });
-  const code = standaloneCode(ajv, ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8'))));
-  const { build } = await import('esbuild');
-  // Bundled (ajv's runtime helpers inlined, so dist/ needs nothing else) and minified (parsed faster).
-  const { outputFiles } = await build({
-    stdin: { contents: code, resolveDir: root, loader: 'js' },
-    write: false,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'error',
-  });
-  mkdirSync(dirname(validator), { recursive: true });
-  const temp = `${validator}.tmp-${process.pid}`;
-  writeFileSync(temp, outputFiles[0].contents);
-  renameSync(temp, validator);
 }
 
 const { main } = await import(pathToFileURL(outfile).href);

@@ -37,7 +37,12 @@ export const reportsSpec = z.strictObject({
 });
 
 export type ReportsSpec = z.input<typeof reportsSpec>;
-export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions'>> & { title: string; editions: string };
+export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions'>> & {
+  title: string;
+  editions: string;
+  /** Folder (inside the output) for this report's chart SVGs. */
+  chartsOut: string;
+};
 
 function checkUniqueIds(raw: unknown): Problem[] {
   const reports = (raw as { reports?: unknown } | undefined)?.reports;
@@ -56,10 +61,14 @@ function checkUniqueIds(raw: unknown): Problem[] {
 /** Validates reports.yaml and fills defaults. */
 export function normalizeReports(source: YamlSource): Report[] {
   const spec = validateWith(source, reportsSpec, checkUniqueIds);
+  // One report with SVG charts writes them to charts/; several would overwrite
+  // each other there, so each then gets charts/<report id>/.
+  const svgReports = spec.reports.filter((report) => report.formats.includes('svg')).length;
   return spec.reports.map((report) => ({
     ...report,
     title: report.title ?? report.id,
     editions: report.editions ?? `${report.dataset.replace(/\/[^/]*$/, '')}/editions`,
+    chartsOut: svgReports > 1 ? `charts/${report.id}` : 'charts',
   }));
 }
 

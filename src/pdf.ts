@@ -269,7 +269,7 @@ export async function renderPdf(
   });
 
   // 2. Measure: the tree becomes boxes
-  const ctx = createContext(doc, geometry, briefing, charts);
+  const ctx = createContext(doc, geometry, briefing, charts, fonts);
   const documentTag: Tag = { type: 'Document', parent: null };
   const root = documentTag.elem = doc.struct('Document');
   doc.addStructure(root);
@@ -304,7 +304,20 @@ export async function renderPdf(
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts: RenderedChart[]): Context {
+/**
+ * Word widths depend only on the font, size and text, so they are kept for
+ * the life of the process: a --watch rebuild or the next report of a batch
+ * measures only words it has not seen.
+ */
+const widthsByFonts = new WeakMap<FontBytes, Map<string, number>>();
+
+function widthCache(fonts: FontBytes): Map<string, number> {
+  let cache = widthsByFonts.get(fonts);
+  if (!cache) widthsByFonts.set(fonts, (cache = new Map()));
+  return cache;
+}
+
+function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts: RenderedChart[], fonts: FontBytes): Context {
   const ctx: Context = {
     doc,
     geometry,
@@ -314,7 +327,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     noteAnchored: new Set(),
     charts: new Map(charts.map((chart) => [chart.id, chart])),
     destPages: new Map(),
-    measureCache: new Map(),
+    measureCache: widthCache(fonts),
     glyphCache: new Map(),
     title: briefing.meta.title,
     sectionDepth: 6,

@@ -11,7 +11,8 @@ import type { BuildEffects } from './build.ts';
 import { buildOnce, reportError, type CliOptions, type Progress } from './cli.ts';
 import { messages } from './messages.ts';
 
-const DEBOUNCE_MS = 80;
+// Long enough to merge the truncate-then-write of one save, short enough not to be felt.
+const DEBOUNCE_MS = 25;
 const DEFAULT_PORT = 4173;
 
 const TYPES: Record<string, string> = {

@@ -20,6 +20,13 @@ describe('normalizeReports', () => {
     expect(report).toMatchObject({ id: 'x', paper: 'a4', formats: ['pdf', 'html', 'svg'], templates: 'templates/briefing', editions: 'data/editions', title: 'x' });
   });
 
+  it('gives each report its own chart folder when several write SVG', () => {
+    const one = parse('reports:\n  - id: a\n    dataset: d.yaml\n  - id: b\n    dataset: d.yaml\n    formats: [pdf]\n');
+    expect(one.map((r) => r.chartsOut)).toEqual(['charts', 'charts']);
+    const two = parse('reports:\n  - id: a\n    dataset: d.yaml\n  - id: b\n    dataset: e.yaml\n');
+    expect(two.map((r) => r.chartsOut)).toEqual(['charts/a', 'charts/b']);
+  });
+
   it('locates bad values, unknown keys, traversal and duplicate ids', () => {
     const text = 'reports:\n  - id: a\n    dataset: ../secret.yaml\n    paper: a5\n  - id: a\n    dataset: d.yaml\n    formt: [pdf]\n';
     let error: InputError | undefined;
