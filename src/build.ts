@@ -22,13 +22,13 @@ import { normalizeReports, type Format, type Report } from './config.ts';
 import { buildBriefing, type Briefing, type TemplateSource } from './content.ts';
 import { countDataset, deriveFigures, type Derived } from './derive.ts';
 import { CliError } from './error.ts';
-import { FACE_KEYS, fontPaths, unpackWoff, type FontBytes } from './fonts.ts';
+import { createCoverage, FACE_KEYS, fontPaths, isFontFile, unpackWoff, type FontBytes } from './fonts.ts';
 import { renderHtml } from './html.ts';
-import { parseYaml } from './load.ts';
+import { parseYaml, type YamlSource } from './load.ts';
 import { messages } from './messages.ts';
 import { renderPdf } from './pdf.ts';
 import type { Dataset } from './schema.ts';
-import { validateDataset } from './validate.ts';
+import { checkCharacters, validateDataset } from './validate.ts';
 import { commitOutputs, listFiles, sha256, type OutputFile } from './write.ts';
 
 /** What the build reads and reports; tests replace it. */
@@ -115,6 +115,8 @@ export interface ReportResult {
 export interface LoadedFonts {
   woff: FontBytes;
   sfnt: FontBytes;
+  /** Whether every face can draw a character (directly or by fallback). */
+  canDraw: (char: string) => boolean;
 }
 
 let fontCache: LoadedFonts | undefined;
@@ -125,16 +127,20 @@ export async function loadFonts(effects: BuildEffects): Promise<LoadedFonts> {
   const paths = fontPaths();
   const entries = await Promise.all(
     FACE_KEYS.map(async (key) => {
+      let bytes: Uint8Array;
       try {
-        return [key, await effects.readFile(paths[key])] as const;
+        bytes = await effects.readFile(paths[key]);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(messages.fontMissing(paths[key]));
         throw error;
       }
+      if (!isFontFile(bytes)) throw new CliError(messages.fontInvalid(paths[key]));
+      return [key, bytes] as const;
     }),
   );
   const woff = Object.fromEntries(entries) as FontBytes;
-  fontCache = { woff, sfnt: Object.fromEntries(entries.map(([key, bytes]) => [key, unpackWoff(bytes)])) as FontBytes };
+  const sfnt = Object.fromEntries(entries.map(([key, bytes]) => [key, unpackWoff(bytes)])) as FontBytes;
+  fontCache = { woff, sfnt, canDraw: createCoverage(sfnt) };
   return fontCache;
 }
 
@@ -183,12 +189,13 @@ async function readFolder(dir: string, suffix: string, effects: BuildEffects): P
 }
 
 /** The latest edition dataset in `dir` dated before `asOf`, if any (files named YYYY-MM-DD.yaml). */
-async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffects): Promise<{ file: string; data: Dataset } | undefined> {
+async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffects): Promise<{ file: string; source: YamlSource; data: Dataset } | undefined> {
   const dated = (await effects.readDir(dir)).filter((name) => /^\d{4}-\d{2}-\d{2}\.yaml$/.test(name) && name.slice(0, 10) < asOf).sort();
   const latest = dated.at(-1);
   if (!latest) return undefined;
   const file = `${dir}/${latest}`;
-  return { file, data: validateDataset(parseYaml(file, await readInput(file, effects))) };
+  const source = parseYaml(file, await readInput(file, effects));
+  return { file, source, data: validateDataset(source) };
 }
 
 /** The content both editions are rendered from, with what it was made of. */
@@ -211,13 +218,17 @@ export async function prepareEdition(
   time: Timer = async (_stage, run) => run(),
 ): Promise<Edition> {
   // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
+  const fonts = await loadFonts(effects);
   const { bytes, data, derived, previous } = await time('validate', async () => {
     const bytes = await readInput(report.dataset, effects);
-    const data = validateDataset(parseYaml(report.dataset, bytes));
+    const source = parseYaml(report.dataset, bytes);
+    const data = validateDataset(source);
+    // Text the typeface cannot draw is refused here, at its line, not deep in the PDF stage.
+    checkCharacters(source, fonts.canDraw);
     const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
+    if (previous) checkCharacters(previous.source, fonts.canDraw);
     return { bytes, data, derived: deriveFigures(data), previous };
   });
-  const fonts = await loadFonts(effects);
 
   // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
   const chartResult = await time('charts', async () => {

@@ -8,7 +8,8 @@ import { basename, dirname, extname, resolve, sep } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { renderChart, type ChartReadFile } from './charts.ts';
 import { CliError, EXIT } from './error.ts';
-import { FACE_KEYS, fontPaths, type FontBytes } from './fonts.ts';
+import type { FontBytes } from './fonts.ts';
+import { loadFonts, nodeEffects } from './build.ts';
 import { messages } from './messages.ts';
 import { renderChartPdf } from './svg-pdf.ts';
 import { writeAtomic } from './write.ts';
@@ -44,9 +45,7 @@ function createFolderReader(folder: string): ChartReadFile {
 }
 
 async function readFonts(): Promise<FontBytes> {
-  const paths = fontPaths();
-  const entries = await Promise.all(FACE_KEYS.map(async (key) => [key, new Uint8Array(await readFile(paths[key]))] as const));
-  return Object.fromEntries(entries) as FontBytes;
+  return (await loadFonts(nodeEffects)).sfnt;
 }
 
 /** SOURCE_DATE_EPOCH (seconds), the reproducible-builds convention, dates the PDF; otherwise the epoch. */

@@ -11,6 +11,7 @@ import { loadDataset, loadReports, nodeEffects, writeBuild, type BuildEffects, t
 import { FORMATS, shardReports, type Format, type Report } from './config.ts';
 import { CliError, EXIT } from './error.ts';
 import { messages } from './messages.ts';
+import { recoverOutput } from './write.ts';
 import type { WorkerOutcome, WorkerTask } from './worker.ts';
 
 export interface CliOptions {
@@ -166,6 +167,8 @@ export interface BuildSummary {
 /** One full build: select, build, commit. */
 export async function buildOnce(options: CliOptions, effects: BuildEffects, progress: Progress, inProcess = false): Promise<BuildSummary> {
   const started = performance.now();
+  // A build killed between its two renames leaves no output folder: restore it before anything reads it.
+  await recoverOutput(options.out);
   const reports = selectReports(await loadReports(options.config, effects), options);
   const reportOptions: ReportOptions = {
     data: options.data,

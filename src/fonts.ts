@@ -4,6 +4,8 @@
  * inline @font-face, so every machine renders the same.
  */
 import { createRequire } from 'node:module';
+import { CliError } from './error.ts';
+import { messages } from './messages.ts';
 import { inflateSync } from 'node:zlib';
 
 export const FONT_FAMILY = 'Source Sans 3';
@@ -20,12 +22,60 @@ const FACE_FILES: Record<FaceKey, string> = {
   boldItalic: 'source-sans-3-latin-700-italic.woff',
 };
 
-/** Absolute paths of the font files inside node_modules. */
+/** Absolute paths of the font files inside node_modules; a missing one is a CliError naming it. */
 export function fontPaths(): Record<FaceKey, string> {
   const require = createRequire(import.meta.url);
-  return Object.fromEntries(
-    FACE_KEYS.map((key) => [key, require.resolve(`@fontsource/source-sans-3/files/${FACE_FILES[key]}`)]),
-  ) as Record<FaceKey, string>;
+  const resolve = (file: string) => {
+    const specifier = `@fontsource/source-sans-3/files/${file}`;
+    try {
+      return require.resolve(specifier);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new CliError(messages.fontMissing(specifier));
+      throw error;
+    }
+  };
+  return Object.fromEntries(FACE_KEYS.map((key) => [key, resolve(FACE_FILES[key])])) as Record<FaceKey, string>;
+}
+
+/** True when the bytes start like a font file this project can read (WOFF, TrueType or OpenType). */
+export function isFontFile(bytes: Uint8Array): boolean {
+  const magic = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength)).toString('latin1');
+  return magic === 'wOFF' || magic === 'OTTO' || magic === 'true' || magic === '\x00\x01\x00\x00';
+}
+
+/** Characters outside the embedded Latin subset, with the nearest text it has (the PDF sets these). */
+export const GLYPH_FALLBACK: Readonly<Record<string, string>> = {
+  '\u2192': '->',
+  '\u2190': '<-',
+  '\u2248': '~',
+  '\u2264': '<=',
+  '\u2265': '>=',
+  '\u2260': '!=',
+  '\u21a9': '\u2191',
+  '\u2009': ' ',
+  '\u202f': '\u00a0',
+  '\u2713': 'yes',
+  '\u2717': 'no',
+};
+
+/** Characters that are dropped rather than drawn (soft hyphens, zero-width joiners). */
+export const IGNORABLE_CHARACTERS = /[\u00ad\u200b\u200c\u200d\ufeff]/g;
+
+/**
+ * Which characters every face can draw, directly or through GLYPH_FALLBACK,
+ * so validation can refuse text the PDF could not set before any stage runs.
+ */
+export function createCoverage(bytes: FontBytes): (char: string) => boolean {
+  const faces = FACE_KEYS.map((key) => fontkit.create(Buffer.from(bytes[key])) as unknown as { hasGlyphForCodePoint(cp: number): boolean });
+  const direct = (char: string) => faces.every((face) => face.hasGlyphForCodePoint(char.codePointAt(0) ?? 0));
+  return (char) => {
+    if (char === '\n' || IGNORABLE_CHARACTERS.test(char)) {
+      IGNORABLE_CHARACTERS.lastIndex = 0;
+      return true;
+    }
+    const fallback = GLYPH_FALLBACK[char];
+    return direct(char) || (fallback !== undefined && [...fallback].every(direct));
+  };
 }
 
 /** The face for a CSS-style weight and style. */

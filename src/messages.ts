@@ -61,11 +61,16 @@ export const messages = {
     `layer "${layer}" is not part of the AI stack (in_ai_stack is false); a deal must sit in a stack layer`,
   derivedUnits: (op: string, need: string, units: readonly string[]) =>
     `op ${op} ${need}, but its inputs are in ${units.join(', ')} (choose metrics with compatible units)`,
+  unsupportedCharacter: (char: string, code: string) =>
+    `contains "${char}" (${code}), which the briefing's typeface cannot draw (replace it with plain Latin text; a PDF must not show missing glyphs)`,
+  bidiControl: (code: string) => `contains a bidirectional control character (${code}), which can make text read differently from how it is stored (remove it)`,
   invalidData: (count: number, file: string) =>
     `${file}: ${count} ${count === 1 ? 'problem' : 'problems'} found; the build stopped before writing anything`,
 
   // Build and outputs
   fontMissing: (file: string) => `font file not found: ${file} (run npm ci to reinstall the @fontsource packages)`,
+  fontInvalid: (file: string) => `font file is damaged or not a font: ${file} (run npm ci to reinstall the @fontsource packages)`,
+  outputNotAFolder: (dir: string) => `${dir}: the output path runs through a file, not a folder (pass --out DIR with a folder path)`,
   outputNotWritable: (dir: string, code: string) =>
     `${dir}: the output folder cannot be written (${code}); the previous outputs are untouched (check its permissions, or pass --out DIR)`,
   outputDiskFull: (dir: string) => `${dir}: the disk is full; nothing was replaced and the previous outputs are untouched (free some space and build again)`,

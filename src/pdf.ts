@@ -31,7 +31,8 @@ import type {
 } from 'mdast';
 import type { RenderedChart } from './charts.ts';
 import type { Briefing, FigureNode } from './content.ts';
-import type { FaceKey, FontBytes } from './fonts.ts';
+import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, type FaceKey, type FontBytes } from './fonts.ts';
+import { CliError } from './error.ts';
 import { messages } from './messages.ts';
 import { drawSvg, PX_TO_PT, registerFonts } from './svg-pdf.ts';
 
@@ -434,20 +435,6 @@ function writeXmp(doc: Doc, briefing: Briefing, date: Date): void {
 // ---------------------------------------------------------------------------
 // Measuring text
 
-/** Characters outside the embedded Latin subset, with the nearest text it has. */
-const GLYPH_FALLBACK: Record<string, string> = {
-  '\u2192': '->',
-  '\u2190': '<-',
-  '\u2248': '~',
-  '\u2264': '<=',
-  '\u2265': '>=',
-  '\u2260': '!=',
-  '\u21a9': '\u2191',
-  '\u2009': ' ',
-  '\u202f': '\u00a0',
-  '\u2713': 'yes',
-  '\u2717': 'no',
-};
 
 function setFont(doc: Doc, style: { face: FaceKey; size: number }): void {
   doc.font(style.face).fontSize(style.size);
@@ -456,7 +443,7 @@ function setFont(doc: Doc, style: { face: FaceKey; size: number }): void {
 /** Replaces characters the face lacks with their fallback; a character with none is an error, as PDF/A forbids missing glyphs. */
 function fitGlyphs(ctx: Context, text: string, face: FaceKey): string {
   // Soft hyphens and zero-width spaces carry no glyph of their own here.
-  const cleaned = text.replace(/[\u00ad\u200b\u200c\u200d\ufeff]/g, '');
+  const cleaned = text.replace(IGNORABLE_CHARACTERS, '');
   let out = '';
   for (const char of cleaned) {
     if (char === '\n' || hasGlyph(ctx, char, face)) {
@@ -468,7 +455,7 @@ function fitGlyphs(ctx: Context, text: string, face: FaceKey): string {
       out += fallback;
       continue;
     }
-    throw new Error(messages.pdfMissingGlyph(char, text));
+    throw new CliError(messages.pdfMissingGlyph(char, text));
   }
   return out;
 }

@@ -270,3 +270,29 @@ function checkStakeAgreement(deal: Raw, path: PathKey[]): Problem[] {
   const fmt = (dollars: number) => `$${(dollars / 1e6).toFixed(0)}m`;
   return [{ path: [...path, 'valuation', 'value'], message: messages.stakeMismatch(fmt(amount.dollars), stake, fmt(valuation.dollars), fmt(implied)) }];
 }
+
+/** Bidirectional controls can make text read differently from how it is stored. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * Refuses, at its location, any string the briefing's typeface cannot draw
+ * (the PDF may not show missing glyphs) and any bidirectional control.
+ */
+export function checkCharacters(source: YamlSource, canDraw: (char: string) => boolean): void {
+  const issues: Located[] = [];
+  const walk = (node: unknown, path: PathKey[]) => {
+    if (typeof node === 'string') {
+      const bidi = BIDI_CONTROLS.exec(node)?.[0];
+      const missing = bidi ? undefined : [...node].find((char) => !canDraw(char));
+      const bad = bidi ?? missing;
+      if (bad) issues.push(at(source, path, bidi ? messages.bidiControl(codePoint(bad)) : messages.unsupportedCharacter(bad, codePoint(bad))));
+    } else if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]));
+    else if (node && typeof node === 'object') for (const [key, value] of Object.entries(node)) walk(value, [...path, key]);
+  };
+  walk(source.value, []);
+  if (issues.length > 0) throw new InputError(source.file, issues);
+}
+
+function codePoint(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}

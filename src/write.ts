@@ -61,7 +61,8 @@ function isCode(error: unknown, ...codes: string[]): boolean {
 /** Turns filesystem failures a user can fix into clear messages; rethrows the rest. */
 function explain(error: unknown, out: string): never {
   if (isCode(error, 'EACCES', 'EPERM', 'EROFS')) throw new CliError(messages.outputNotWritable(out, (error as NodeJS.ErrnoException).code!));
-  if (isCode(error, 'ENOSPC', 'EDQUOT')) throw new CliError(messages.outputDiskFull(out));
+  if (isCode(error, 'ENOSPC', 'EDQUOT', 'EFBIG')) throw new CliError(messages.outputDiskFull(out));
+  if (isCode(error, 'ENOTDIR', 'EEXIST')) throw new CliError(messages.outputNotAFolder(out));
   throw error;
 }
 
@@ -76,6 +77,7 @@ export async function recoverOutput(out: string): Promise<void> {
     names = await readdir(s.parent);
   } catch (error) {
     if (isCode(error, 'ENOENT')) return;
+    if (isCode(error, 'ENOTDIR')) throw new CliError(messages.outputNotAFolder(out));
     throw error;
   }
   const outExists = await stat(out).then(() => true, () => false);
@@ -180,6 +182,7 @@ export async function listFiles(dir: string): Promise<string[]> {
     entries = await readdir(dir, { withFileTypes: true, recursive: true });
   } catch (error) {
     if (isCode(error, 'ENOENT')) return [];
+    if (isCode(error, 'ENOTDIR')) throw new CliError(messages.outputNotAFolder(dir));
     throw error;
   }
   return entries
