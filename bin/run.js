@@ -39,6 +39,9 @@ if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newestSource(jo
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    // Stages imported with import() become chunks loaded on first use.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     // npm packages go into the bundle too: Node resolves, reads and links
     // hundreds of ESM files for vega and vega-lite otherwise, ~0.4 s of every
     // cold start (and of every worker thread). Kept out: pdfkit reads its
@@ -56,6 +59,7 @@ if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newestSource(jo
   mkdirSync(dist, { recursive: true });
   const entryFiles = new Set(Object.keys(entries).map((name) => join(dist, `${name}.js`)));
   for (const file of [...outputFiles].sort((a, b) => Number(entryFiles.has(a.path)) - Number(entryFiles.has(b.path)))) {
+    mkdirSync(dirname(file.path), { recursive: true });
     const temp = `${file.path}.tmp-${process.pid}`;
     writeFileSync(temp, file.contents);
     renameSync(temp, file.path);

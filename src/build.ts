@@ -17,16 +17,14 @@
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bindChartData, renderCharts, type ChartCache, type ChartSource, type RenderedChart } from './charts.ts';
+import type { ChartCache, ChartSource, RenderedChart } from './charts.ts';
 import { normalizeReports, type Format, type Report } from './config.ts';
-import { buildBriefing, type Briefing, type TemplateSource } from './content.ts';
+import type { Briefing, TemplateSource } from './content.ts';
 import { countDataset, deriveFigures, type Derived } from './derive.ts';
 import { CliError } from './error.ts';
 import { createCoverage, FACE_KEYS, fontPaths, isFontFile, unpackWoff, type FontBytes } from './fonts.ts';
-import { renderHtml } from './html.ts';
 import { parseYaml, type YamlSource } from './load.ts';
 import { messages } from './messages.ts';
-import { renderPdf } from './pdf.ts';
 import type { Dataset } from './schema.ts';
 import { checkCharacters, validateDataset } from './validate.ts';
 import { commitOutputs, listFiles, sha256, type OutputFile } from './write.ts';
@@ -231,6 +229,9 @@ export async function prepareEdition(
   });
 
   // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
+  //    The heavy stages load on first use, so --check, --help and a pool's
+  //    main thread never load vega, pdfkit or the Markdown toolchain.
+  const [{ bindChartData, renderCharts }, { buildBriefing }] = await Promise.all([import('./charts.ts'), import('./content.ts')]);
   const chartResult = await time('charts', async () => {
     const specs: ChartSource[] = (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text }));
     return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache });
@@ -265,10 +266,14 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   const add = (path: string, bytes: Uint8Array | string) =>
     files.push({ path, bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, report: report.id });
   if (formats.has('svg')) for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, chart.svg);
-  if (formats.has('html')) await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff)));
+  if (formats.has('html')) {
+    const { renderHtml } = await import('./html.ts');
+    await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff)));
+  }
   if (formats.has('pdf')) {
     const epoch = options.sourceDateEpoch;
     const creationDate = epoch !== undefined ? new Date(epoch * 1000) : new Date(`${data.edition.as_of}T00:00:00Z`);
+    const { renderPdf } = await import('./pdf.ts');
     const pdf = await time('pdf', () => renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate }));
     add(`${report.id}.pdf`, pdf);
   }

@@ -66,7 +66,7 @@ export const IGNORABLE_CHARACTERS = /[\u00ad\u200b\u200c\u200d\ufeff]/g;
  * so validation can refuse text the PDF could not set before any stage runs.
  */
 export function createCoverage(bytes: FontBytes): (char: string) => boolean {
-  const faces = FACE_KEYS.map((key) => fontkit.create(Buffer.from(bytes[key])) as unknown as { hasGlyphForCodePoint(cp: number): boolean });
+  const faces = FACE_KEYS.map((key) => fontkit().create(Buffer.from(bytes[key])) as unknown as { hasGlyphForCodePoint(cp: number): boolean });
   const direct = (char: string) => faces.every((face) => face.hasGlyphForCodePoint(char.codePointAt(0) ?? 0));
   return (char) => {
     if (char === '\n' || IGNORABLE_CHARACTERS.test(char)) {
@@ -90,7 +90,11 @@ interface FontkitFont {
   unitsPerEm: number;
   layout(text: string): { advanceWidth: number };
 }
-const fontkit = createRequire(import.meta.url)('fontkit') as { create(bytes: Buffer): FontkitFont };
+let fontkitModule: { create(bytes: Buffer): FontkitFont } | undefined;
+/** fontkit, loaded on first use: the CLI's main thread never needs it. */
+function fontkit(): { create(bytes: Buffer): FontkitFont } {
+  return (fontkitModule ??= createRequire(import.meta.url)('fontkit') as { create(bytes: Buffer): FontkitFont });
+}
 
 /** Text widths from the real font files, in the same units as the font size. */
 export interface FontMetrics {
@@ -101,7 +105,7 @@ export interface FontMetrics {
 /** Parses each face once and measures text with it; widths are cached per face and string. */
 export function createFontMetrics(bytes: FontBytes): FontMetrics {
   const faces = Object.fromEntries(
-    FACE_KEYS.map((key) => [key, fontkit.create(Buffer.from(bytes[key]))]),
+    FACE_KEYS.map((key) => [key, fontkit().create(Buffer.from(bytes[key]))]),
   ) as Record<FaceKey, FontkitFont>;
   // Widths per em, so one layout serves every size; charts repeat the same labels often.
   const cache = new Map<string, number>();
