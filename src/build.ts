@@ -265,7 +265,10 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   const files: OutputFile[] = [];
   const add = (path: string, bytes: Uint8Array | string) =>
     files.push({ path, bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, report: report.id });
-  if (formats.has('svg')) for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, chart.svg);
+  if (formats.has('svg')) {
+    const { standaloneSvg } = await import('./charts.ts');
+    for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, standaloneSvg(chart));
+  }
   if (formats.has('html')) {
     const { renderHtml } = await import('./html.ts');
     await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff)));

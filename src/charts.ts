@@ -19,10 +19,10 @@ import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Derived, DerivedFigure } from './derive.ts';
 import { CliError } from './error.ts';
-import { createFontMetrics, faceFor, FACE_KEYS, type FontBytes, type FontMetrics } from './fonts.ts';
+import { createFontMetrics, faceFor, FACE_KEYS, FONT_FAMILY, type FontBytes, type FontMetrics } from './fonts.ts';
 import { messages } from './messages.ts';
 import type { Dataset, Metric, UsdFigure } from './schema.ts';
-import { THEME } from './theme.ts';
+import { INK_SOFT, THEME } from './theme.ts';
 
 /** A chart rendered to SVG, with the words the editions put around it. */
 export interface RenderedChart {
@@ -502,6 +502,27 @@ function finishSvg(svg: string, id: string, title: string, description: string):
       `<title id="${prefix}-title">${escapeXml(title)}</title><desc id="${prefix}-desc">${escapeXml(description)}</desc>`,
   );
   return out;
+}
+
+// Matches the theme's padding (8 px left and bottom).
+const SOURCE_LINE = { size: 11, gap: 6, left: 8, bottom: 8 } as const;
+
+/**
+ * The chart as a file of its own (output/charts/<id>.svg): the same SVG with
+ * its source line drawn under it, since outside the briefing no caption
+ * carries it. In the editions the figure caption does, so it is not repeated.
+ */
+export function standaloneSvg(chart: RenderedChart): string {
+  if (!chart.source) return chart.svg;
+  const height = chart.height + SOURCE_LINE.gap + SOURCE_LINE.size + SOURCE_LINE.bottom;
+  const line =
+    `<text x="${SOURCE_LINE.left}" y="${chart.height + SOURCE_LINE.gap + SOURCE_LINE.size}" ` +
+    `font-family="${FONT_FAMILY}, sans-serif" font-size="${SOURCE_LINE.size}" fill="${INK_SOFT}">${escapeXml(chart.source)}</text>`;
+  return chart.svg
+    .replace(/^(<svg[^>]*\sheight=")[\d.]+(")/, `$1${height}$2`)
+    .replace(/^(<svg[^>]*\sviewBox="0 0 [\d.]+ )[\d.]+(")/, `$1${height}$2`)
+    .replace(/(<rect width="[\d.]+" height=")[\d.]+(" fill="[^"]+"\/>)/, `$1${height}$2`)
+    .replace(/<\/svg>$/, `${line}</svg>`);
 }
 
 function parseSpec(source: ChartSource): Json {

@@ -10,6 +10,7 @@ import {
   createChartLoader,
   renderChart,
   renderCharts,
+  standaloneSvg,
   type ChartCache,
   type ChartSource,
   type RenderedChart,
@@ -173,6 +174,25 @@ describe('the briefing charts', () => {
       expect(charts[id]!.svg).toMatch(/<rect width="[\d.]+" height="[\d.]+" fill="#ffffff"\/>/);
       const families = new Set([...charts[id]!.svg.matchAll(/font-family="([^"]*)"/g)].map((m) => decodeXml(m[1]!)));
       expect([...families]).toEqual(['"Source Sans 3", sans-serif']);
+    }
+  });
+});
+
+describe('standaloneSvg', () => {
+  it('draws each chart\'s source line under it and grows the canvas to hold it', () => {
+    for (const id of CHART_IDS) {
+      const chart = charts[id]!;
+      const svg = standaloneSvg(chart);
+      expect(chart.source).toMatch(/^Sources?: /);
+      expect(svgTexts(svg)).toContain(chart.source);
+      expect(svgTexts(chart.svg)).not.toContain(chart.source);
+      const height = Number(/^<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1]);
+      expect(height).toBeGreaterThan(chart.height);
+      expect(svg).toContain(`viewBox="0 0 ${chart.width} ${height}"`);
+      // The line sits inside the new canvas.
+      const y = Number(/<text x="[\d.]+" y="([\d.]+)"[^>]*>[^<]*<\/text><\/svg>$/.exec(svg)?.[1]);
+      expect(y).toBeGreaterThan(chart.height);
+      expect(y).toBeLessThanOrEqual(height);
     }
   });
 });
