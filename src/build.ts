@@ -69,10 +69,22 @@ export async function readInput(path: string, effects: BuildEffects): Promise<Ui
   }
 }
 
+/**
+ * Read -> parse -> validate one dataset, including the check that the
+ * briefing's typeface can draw every string, so --check refuses what the
+ * build would.
+ */
+async function readDataset(path: string, effects: BuildEffects): Promise<{ bytes: Uint8Array; source: YamlSource; data: Dataset }> {
+  const bytes = await readInput(path, effects);
+  const source = parseYaml(path, bytes);
+  const data = validateDataset(source);
+  checkCharacters(source, (await loadFonts(effects)).canDraw);
+  return { bytes, source, data };
+}
+
 /** Load -> validate -> derive, writing nothing. */
 export async function loadDataset(path: string, effects: BuildEffects): Promise<CheckResult> {
-  const bytes = await readInput(path, effects);
-  const data = validateDataset(parseYaml(path, bytes));
+  const { data } = await readDataset(path, effects);
   const derived = deriveFigures(data);
   return { data, derived, summary: messages.checkSummary(path, countDataset(data, derived)) };
 }
@@ -187,13 +199,12 @@ async function readFolder(dir: string, suffix: string, effects: BuildEffects): P
 }
 
 /** The latest edition dataset in `dir` dated before `asOf`, if any (files named YYYY-MM-DD.yaml). */
-async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffects): Promise<{ file: string; source: YamlSource; data: Dataset } | undefined> {
+async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffects): Promise<{ file: string; data: Dataset } | undefined> {
   const dated = (await effects.readDir(dir)).filter((name) => /^\d{4}-\d{2}-\d{2}\.yaml$/.test(name) && name.slice(0, 10) < asOf).sort();
   const latest = dated.at(-1);
   if (!latest) return undefined;
   const file = `${dir}/${latest}`;
-  const source = parseYaml(file, await readInput(file, effects));
-  return { file, source, data: validateDataset(source) };
+  return { file, data: (await readDataset(file, effects)).data };
 }
 
 /** The content both editions are rendered from, with what it was made of. */
@@ -218,13 +229,8 @@ export async function prepareEdition(
   // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
   const fonts = await loadFonts(effects);
   const { bytes, data, derived, previous } = await time('validate', async () => {
-    const bytes = await readInput(report.dataset, effects);
-    const source = parseYaml(report.dataset, bytes);
-    const data = validateDataset(source);
-    // Text the typeface cannot draw is refused here, at its line, not deep in the PDF stage.
-    checkCharacters(source, fonts.canDraw);
+    const { bytes, data } = await readDataset(report.dataset, effects);
     const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
-    if (previous) checkCharacters(previous.source, fonts.canDraw);
     return { bytes, data, derived: deriveFigures(data), previous };
   });
 

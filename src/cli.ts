@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadDataset, loadReports, nodeEffects, writeBuild, type BuildEffects, type ReportOptions, type ReportResult } from './build.ts';
 import { FORMATS, shardReports, type Format, type Report } from './config.ts';
 import { CliError, EXIT } from './error.ts';
+import pkg from '../package.json' with { type: 'json' };
 import { messages } from './messages.ts';
 import { recoverOutput } from './write.ts';
 import type { WorkerOutcome, WorkerTask } from './worker.ts';
@@ -31,7 +32,6 @@ export interface CliOptions {
   debug?: boolean;
 }
 
-const VERSION = '0.1.0';
 
 /** Without --jobs, the worker pool starts when there are at least this many reports per job. */
 export const POOL_MIN_REPORTS_PER_JOB = 2;
@@ -71,7 +71,7 @@ function program(): Command {
     .option('--quiet', 'print nothing but errors')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--debug', 'print stack traces for unexpected errors')
-    .version(VERSION, '--version', 'print the version')
+    .version(pkg.version, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
       'after',

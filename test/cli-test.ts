@@ -40,6 +40,18 @@ describe('report --check', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses text the typeface cannot draw, at its line, as the build would', () => {
+    const dir = temp();
+    const file = join(dir, 'emoji.yaml');
+    const text = readFileSync(join(ROOT, 'data/catl-ai-stack.yaml'), 'utf8').replace('name: Zhongheng Electric', 'name: Zhongheng Electric \u{1F600}');
+    writeFileSync(file, text);
+    const { code, stderr } = report(['--check', '--data', file]);
+    expect(code).toBe(1);
+    const line = text.slice(0, text.indexOf('Zhongheng Electric \u{1F600}')).split('\n').length;
+    expect(stderr).toContain(`${file}:${line}:`);
+    expect(stderr).toContain(messages.unsupportedCharacter('\u{1F600}', 'U+1F600'));
+  });
+
   it('gives one clear message for a missing file and for a directory', () => {
     const dir = temp();
     expect(report(['--check', '--data', join(dir, 'nope.yaml')]).stderr.trim()).toBe(messages.fileMissing(join(dir, 'nope.yaml')));
