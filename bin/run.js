@@ -1,70 +1,95 @@
 #!/usr/bin/env node
 // Launcher: runs the compiled CLI, compiling src/ first when dist/ is missing
-// or older than any source file (or this launcher, or package.json).
+// or older than any source file (or the launcher, or package.json).
 // Compiling is one esbuild call (about a second: it bundles the npm packages
 // too), so a fresh clone needs no separate build step and the hot path runs
-// plain JS from one file per thread.
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// plain JS from one file per thread, loaded through V8's code cache
+// (bin/load.js).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { DIST, loadBundle } from './load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = { report: 'src/cli.ts', chart: 'src/chart-cli.ts' };
-// Built alongside: the worker-pool task, loaded by dist/report.js at run time.
+// Built alongside: the worker-pool task, loaded by bin/worker.js in each worker thread.
 const extra = { worker: 'src/worker.ts' };
 const command = process.argv[2];
 if (!(command in entries)) {
   process.stderr.write(`usage: node bin/run.js ${Object.keys(entries).join('|')} [options]\n`);
   process.exit(2);
 }
-const outfile = join(root, 'dist', `${command}.js`);
+const outfile = join(DIST, `${command}.cjs`);
 
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
+function newest(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newestSource(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs)) {
+// vega-canvas probes for the optional node-canvas package with a top-level
+// await, which a CommonJS bundle cannot hold. node-canvas is not a dependency
+// (charts are SVG, text measured with our fonts), so the probe always finds
+// nothing; the plugin compiles vega-canvas with that outcome fixed.
+const withoutNodeCanvas = {
+  name: 'without-node-canvas',
+  setup(build) {
+    build.onLoad({ filter: /vega-canvas[\\/]build[\\/]vega-canvas\.node\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const fixed = text.replace(/let NodeCanvas;\r?\ntry \{[\s\S]*?\r?\n\}\r?\n/, 'const NodeCanvas = null;\n');
+      if (fixed === text) throw new Error(`vega-canvas changed shape: ${args.path} has no node-canvas probe to remove`);
+      return { contents: fixed, loader: 'js' };
+    });
+  },
+};
+
+const launcherFiles = ['run.js', 'load.js', 'worker.js'].map((name) => join(root, 'bin', name));
+if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), ...launcherFiles.map(newest))) {
   const { build } = await import('esbuild');
-  const dist = join(root, 'dist');
   const { outputFiles } = await build({
     entryPoints: Object.fromEntries(Object.entries({ ...entries, ...extra }).map(([name, file]) => [name, join(root, file)])),
-    outdir: dist,
+    outdir: DIST,
+    outExtension: { '.js': '.cjs' },
     write: false,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    // One CommonJS file per entry (no chunks): a classic script is what V8's
+    // code cache takes. Stages imported with import() stay lazy: esbuild
+    // wraps them so they run on first use, and V8 only pre-parses them until then.
+    format: 'cjs',
     target: 'node20',
-    // Stages imported with import() become chunks loaded on first use.
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
     // npm packages go into the bundle too: Node resolves, reads and links
     // hundreds of ESM files for vega and vega-lite otherwise, ~0.4 s of every
     // cold start (and of every worker thread). Kept out: pdfkit reads its
-    // font data beside its own file, tinypool starts its worker from its own
-    // folder, esbuild is only this launcher's.
+    // colour profile beside its own file, tinypool starts its worker from its
+    // own folder, esbuild is only this launcher's.
     external: ['pdfkit', 'tinypool', 'esbuild'],
-    // Bundled CommonJS packages call require() for Node built-ins.
-    banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+    define: { 'import.meta.url': '__bundle_url' },
+    banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [withoutNodeCanvas],
     sourcemap: 'linked',
     logLevel: 'error',
   });
   // Each file goes to a private name, then is renamed into place, so a second
-  // run starting at the same moment never imports a half-written file; the
-  // entry points last, since their age is what marks dist/ as current.
-  mkdirSync(dist, { recursive: true });
-  const entryFiles = new Set(Object.keys(entries).map((name) => join(dist, `${name}.js`)));
+  // run starting at the same moment never loads a half-written file; the
+  // entry points last, since their age is what marks dist/ as current. Files
+  // of earlier compiles (and their code caches) are removed.
+  mkdirSync(DIST, { recursive: true });
+  const entryFiles = new Set(Object.keys(entries).map((name) => join(DIST, `${name}.cjs`)));
+  const written = new Set(outputFiles.map((file) => file.path));
+  for (const name of readdirSync(DIST)) {
+    const path = join(DIST, name);
+    if (!written.has(path)) rmSync(path, { recursive: true, force: true });
+  }
   for (const file of [...outputFiles].sort((a, b) => Number(entryFiles.has(a.path)) - Number(entryFiles.has(b.path)))) {
-    mkdirSync(dirname(file.path), { recursive: true });
     const temp = `${file.path}.tmp-${process.pid}`;
     writeFileSync(temp, file.contents);
     renameSync(temp, file.path);
   }
 }
 
-const { main } = await import(pathToFileURL(outfile).href);
-process.exitCode = await main(process.argv.slice(3));
+const args = process.argv.slice(3);
+const light = args.some((arg) => ['--help', '-h', '--version', '-V', '--check'].includes(arg));
+const bundle = loadBundle(command, { light });
+process.once('exit', () => bundle.saveCache());
+process.exitCode = await bundle.exports.main(args);

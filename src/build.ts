@@ -70,22 +70,52 @@ export async function readInput(path: string, effects: BuildEffects): Promise<Ui
 }
 
 /**
+ * A few most recent results kept by key: every report of a build that reads
+ * the same dataset, templates and charts (the A4 and Letter editions) shares
+ * one validation and one content tree, and a --watch session keeps only what
+ * its latest builds used.
+ */
+function recent<V>(size: number): { get(key: string): V | undefined; set(key: string, value: V): V } {
+  const entries = new Map<string, V>();
+  return {
+    get(key) {
+      const value = entries.get(key);
+      if (value !== undefined) {
+        entries.delete(key);
+        entries.set(key, value);
+      }
+      return value;
+    },
+    set(key, value) {
+      entries.delete(key);
+      entries.set(key, value);
+      if (entries.size > size) entries.delete(entries.keys().next().value as string);
+      return value;
+    },
+  };
+}
+
+const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>(8);
+
+/**
  * Read -> parse -> validate one dataset, including the check that the
  * briefing's typeface can draw every string, so --check refuses what the
- * build would.
+ * build would. The same path and bytes are validated once per process.
  */
-async function readDataset(path: string, effects: BuildEffects): Promise<{ bytes: Uint8Array; source: YamlSource; data: Dataset }> {
+async function readDataset(path: string, effects: BuildEffects): Promise<{ bytes: Uint8Array; source: YamlSource; data: Dataset; derived: Derived }> {
   const bytes = await readInput(path, effects);
+  const key = `${path}\u0000${sha256(bytes)}`;
+  const known = datasets.get(key);
+  if (known) return { bytes, ...known };
   const source = parseYaml(path, bytes);
   const data = validateDataset(source);
   checkCharacters(source, (await loadFonts(effects)).canDraw);
-  return { bytes, source, data };
+  return { bytes, ...datasets.set(key, { source, data, derived: deriveFigures(data) }) };
 }
 
 /** Load -> validate -> derive, writing nothing. */
 export async function loadDataset(path: string, effects: BuildEffects): Promise<CheckResult> {
-  const { data } = await readDataset(path, effects);
-  const derived = deriveFigures(data);
+  const { data, derived } = await readDataset(path, effects);
   return { data, derived, summary: messages.checkSummary(path, countDataset(data, derived)) };
 }
 
@@ -219,6 +249,17 @@ export interface Edition {
 
 type Timer = <T>(stage: string, run: () => T | Promise<T>) => Promise<T>;
 
+const briefings = recent<Briefing>(4);
+const objectIds = new WeakMap<object, number>();
+let lastObjectId = 0;
+/** A number per object for the life of the process (0 for none), to key caches on identity. */
+function objectId(value: object | undefined): number {
+  if (!value) return 0;
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = ++lastObjectId));
+  return id;
+}
+
 /** Steps 1-3 of a report: dataset, charts and content, in memory. */
 export async function prepareEdition(
   report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions'>,
@@ -229,9 +270,9 @@ export async function prepareEdition(
   // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
   const fonts = await loadFonts(effects);
   const { bytes, data, derived, previous } = await time('validate', async () => {
-    const { bytes, data } = await readDataset(report.dataset, effects);
+    const { bytes, data, derived } = await readDataset(report.dataset, effects);
     const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
-    return { bytes, data, derived: deriveFigures(data), previous };
+    return { bytes, data, derived, previous };
   });
 
   // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
@@ -247,7 +288,9 @@ export async function prepareEdition(
   // 3. Content: templates -> one mdast tree for both editions.
   const briefing = await time('content', async () => {
     const templates: TemplateSource[] = (await readFolder(report.templates, '.hbs', effects)).map(({ name, file, text }) => ({ name, file, text }));
-    return buildBriefing({ data, derived, charts: chartResult.charts, templates, previous });
+    // The same validated data (same objects), charts and template texts give the same tree.
+    const key = [data, previous?.data].map((value) => objectId(value)).join(',') + '|' + chartResult.charts.map((chart) => chart.hash).join(',') + sha256(JSON.stringify(templates));
+    return briefings.get(key) ?? briefings.set(key, buildBriefing({ data, derived, charts: chartResult.charts, templates, previous }));
   });
   return { bytes, data, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
 }

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadDataset, loadReports, nodeEffects, writeBuild, type BuildEffects, type ReportOptions, type ReportResult } from './build.ts';
 import { FORMATS, shardReports, type Format, type Report } from './config.ts';
@@ -106,10 +107,12 @@ function describeResult(result: ReportResult): string {
 
 /** Builds the selected reports, in this process or on a pool of worker threads. */
 async function runReports(reports: Report[], reportOptions: ReportOptions, jobs: number, explicitJobs: boolean, progress: Progress): Promise<ReportResult[]> {
-  // The compiled worker is dist/worker.js, beside this code or one folder up
-  // when this code sits in a shared chunk (dist/chunks/); under vitest, which
-  // runs src/ directly, there is none and reports run in this thread.
-  const workerFile = [new URL('worker.js', import.meta.url), new URL('../worker.js', import.meta.url)].find((url) => existsSync(fileURLToPath(url)));
+  // The pool's task file is bin/worker.js, which loads the compiled
+  // dist/worker.cjs; under vitest, which runs src/ directly (no .cjs bundle),
+  // reports run in this thread.
+  const compiled = import.meta.url.endsWith('.cjs');
+  const workerUrl = new URL('../bin/worker.js', import.meta.url);
+  const workerFile = compiled && existsSync(fileURLToPath(workerUrl)) ? workerUrl : undefined;
   // Each worker thread loads the pipeline afresh (~0.4 s, ~90 MB), while a
   // report built after another in this thread reuses its modules, fonts and
   // charts (~0.3 s): measured, the pool only wins from two reports per job,
@@ -125,7 +128,9 @@ async function runReports(reports: Report[], reportOptions: ReportOptions, jobs:
       outcomes.push(await run({ report, options: reportOptions }));
     }
   } else {
-    const { Tinypool } = await import('tinypool');
+    // require() of an ES module (Node 20.19+): the compiled CLI is a script
+    // loaded with V8's code cache, and such scripts cannot import().
+    const { Tinypool } = createRequire(import.meta.url)('tinypool') as typeof import('tinypool');
     const pool = new Tinypool({ filename: workerFile!.href, minThreads: Math.min(jobs, reports.length), maxThreads: Math.min(jobs, reports.length) });
     let finished = 0;
     progress.stage(`building ${reports.length} reports on ${Math.min(jobs, reports.length)} workers`);

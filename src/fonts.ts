@@ -66,7 +66,7 @@ export const IGNORABLE_CHARACTERS = /[\u00ad\u200b\u200c\u200d\ufeff]/g;
  * so validation can refuse text the PDF could not set before any stage runs.
  */
 export function createCoverage(bytes: FontBytes): (char: string) => boolean {
-  const faces = FACE_KEYS.map((key) => fontkit().create(Buffer.from(bytes[key])) as unknown as { hasGlyphForCodePoint(cp: number): boolean });
+  const faces = Object.values(openFaces(bytes));
   const direct = (char: string) => faces.every((face) => face.hasGlyphForCodePoint(char.codePointAt(0) ?? 0));
   return (char) => {
     if (char === '\n' || IGNORABLE_CHARACTERS.test(char)) {
@@ -85,15 +85,88 @@ export function faceFor(weight: number | string | undefined, style: string | und
   return bold ? (italic ? 'boldItalic' : 'bold') : italic ? 'italic' : 'regular';
 }
 
+/** One glyph's position in a shaped run, in font units (fontkit's GlyphPosition). */
+interface GlyphPosition {
+  xAdvance: number;
+  yAdvance: number;
+  xOffset: number;
+  yOffset: number;
+}
+
+/** A shaped run as fontkit returns it; pdfkit reads glyphs, positions and advanceWidth. */
+export interface ShapedRun {
+  glyphs: unknown[];
+  positions: GlyphPosition[];
+  readonly advanceWidth: number;
+}
+
 /** The slice of fontkit's font object this project uses (fontkit ships no type declarations). */
-interface FontkitFont {
+export interface FontkitFont {
   unitsPerEm: number;
-  layout(text: string): { advanceWidth: number };
+  layout(text: string, ...rest: unknown[]): ShapedRun;
+  hasGlyphForCodePoint(codePoint: number): boolean;
 }
 let fontkitModule: { create(bytes: Buffer): FontkitFont } | undefined;
 /** fontkit, loaded on first use: the CLI's main thread never needs it. */
 function fontkit(): { create(bytes: Buffer): FontkitFont } {
   return (fontkitModule ??= createRequire(import.meta.url)('fontkit') as { create(bytes: Buffer): FontkitFont });
+}
+
+/**
+ * Shaping (fontkit's GSUB/GPOS processing) is the costliest step of setting
+ * text, and its result depends only on the face and the string. Each face is
+ * parsed once per process and its layout() remembers every run it shaped,
+ * for chart labels, PDF line breaking and PDF drawing alike, across reports
+ * and --watch rebuilds. A call returns fresh position objects, since pdfkit
+ * scales them in place.
+ */
+function rememberRuns(font: FontkitFont): FontkitFont {
+  const shape = font.layout.bind(font);
+  const runs = new Map<string, { glyphs: unknown[]; positions: GlyphPosition[] }>();
+  font.layout = (text: string, ...rest: unknown[]): ShapedRun => {
+    // Only the plain call (default features, script from the text) is remembered.
+    if (typeof text !== 'string' || rest.some((arg) => arg !== undefined)) return shape(text, ...rest);
+    let run = runs.get(text);
+    if (!run) {
+      const shaped = shape(text);
+      run = { glyphs: shaped.glyphs, positions: shaped.positions.map(copyPosition) };
+      runs.set(text, run);
+    }
+    return freshRun(run.glyphs, run.positions.map(copyPosition));
+  };
+  return font;
+}
+
+function copyPosition(p: GlyphPosition): GlyphPosition {
+  return { xAdvance: p.xAdvance, yAdvance: p.yAdvance, xOffset: p.xOffset, yOffset: p.yOffset };
+}
+
+function freshRun(glyphs: unknown[], positions: GlyphPosition[]): ShapedRun {
+  return {
+    glyphs: glyphs.slice(),
+    positions,
+    get advanceWidth() {
+      let width = 0;
+      for (const position of positions) width += position.xAdvance;
+      return width;
+    },
+  };
+}
+
+const facesByBytes = new WeakMap<FontBytes, Record<FaceKey, FontkitFont>>();
+
+/**
+ * The parsed faces of a font set, once per process (keyed by the bytes
+ * object the orchestrator loaded once): chart metrics, the coverage check and
+ * every PDF share them. pdfkit accepts a fontkit font in place of font bytes.
+ */
+export function openFaces(bytes: FontBytes): Record<FaceKey, FontkitFont> {
+  let faces = facesByBytes.get(bytes);
+  if (!faces) {
+    faces = Object.fromEntries(FACE_KEYS.map((key) => [key, rememberRuns(fontkit().create(Buffer.from(bytes[key])))])) as Record<FaceKey, FontkitFont>;
+    facesByBytes.set(bytes, faces);
+  }
+  return faces;
 }
 
 /** Text widths from the real font files, in the same units as the font size. */
@@ -102,11 +175,9 @@ export interface FontMetrics {
   measure(text: string, size: number, face: FaceKey): number;
 }
 
-/** Parses each face once and measures text with it; widths are cached per face and string. */
+/** Measures text with the shared faces; widths are cached per face and string. */
 export function createFontMetrics(bytes: FontBytes): FontMetrics {
-  const faces = Object.fromEntries(
-    FACE_KEYS.map((key) => [key, fontkit().create(Buffer.from(bytes[key]))]),
-  ) as Record<FaceKey, FontkitFont>;
+  const faces = openFaces(bytes);
   // Widths per em, so one layout serves every size; charts repeat the same labels often.
   const cache = new Map<string, number>();
   return {

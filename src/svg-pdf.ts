@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import type { RenderedChart } from './charts.ts';
-import { FACE_KEYS, faceFor, type FontBytes } from './fonts.ts';
+import { FACE_KEYS, faceFor, openFaces, type FontBytes } from './fonts.ts';
 import { messages } from './messages.ts';
 
 type SvgToPdf = (
@@ -39,7 +39,9 @@ const EPOCH = new Date(0);
 
 /** Registers the four faces in `doc` under their FaceKey names ('regular', 'bold', ...). */
 export function registerFonts(doc: PDFKit.PDFDocument, fonts: FontBytes): void {
-  for (const key of FACE_KEYS) doc.registerFont(key, Buffer.from(fonts[key]));
+  const faces = openFaces(fonts);
+  // The process's parsed faces, so shaped words carry over between documents.
+  for (const key of FACE_KEYS) doc.registerFont(key, faces[key] as unknown as Buffer);
 }
 
 /**
