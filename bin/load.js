@@ -3,7 +3,7 @@
 // what Node 22's module.enableCompileCache() does for every module, done here
 // for our one bundle because Node 20 has no compile cache.
 //
-// The cache sits beside the bundle (dist/<name>.cjs.<kind>.v8). It is made at
+// The cache sits beside the bundle (dist/<name>.cjs.<stamp>.<kind>.v8). It is made at
 // the end of a run from the functions that run compiled, so a cache made by
 // `--version` would lack the stages: a run that builds replaces a cache that a
 // light run (help, version, check) made, once. V8 rejects a cache that does
@@ -11,17 +11,34 @@
 // writes a fresh one. A folder it cannot write (a read-only checkout) only
 // costs the cache.
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-/** The exports of dist/<name>.cjs; `light` says this run compiles little (help, version, check). */
-export function loadBundle(name, { light = false } = {}) {
-  const file = join(DIST, `${name}.cjs`);
-  const caches = { full: `${file}.full.v8`, light: `${file}.light.v8` };
+/**
+ * The exports of <dir>/<name>.cjs (dir: dist/), with `cache` telling how the
+ * code cache was used ('none', 'accepted' or 'rejected') and `saveCache()`;
+ * `light` says this run compiles little (help, version, check).
+ */
+export function loadBundle(name, { light = false, dir = DIST } = {}) {
+  const file = join(dir, `${name}.cjs`);
+  // V8 checks a cache against the source's length only, so each cache is
+  // named after the bundle file it was made from (inode, size, mtime): a
+  // recompiled bundle never meets a cache of the old one, even of equal length.
+  const fd = openSync(file, 'r');
+  let source;
+  let stamp;
+  try {
+    const stat = fstatSync(fd, { bigint: true });
+    stamp = `${stat.ino}-${stat.size}-${stat.mtimeNs}`;
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const caches = { full: `${file}.${stamp}.full.v8`, light: `${file}.${stamp}.light.v8` };
   const found = existsSync(caches.full) ? 'full' : existsSync(caches.light) ? 'light' : undefined;
   let cachedData;
   try {
@@ -29,7 +46,6 @@ export function loadBundle(name, { light = false } = {}) {
   } catch {
     cachedData = undefined; // unreadable: compile as if there were none
   }
-  const source = readFileSync(file, 'utf8');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData,
@@ -41,6 +57,7 @@ export function loadBundle(name, { light = false } = {}) {
   let saved = !stale;
   return {
     exports: module.exports,
+    cache: !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted',
     /** Writes the code cache if this run should (at most once; ~25 ms when it does). */
     saveCache() {
       if (saved) return;

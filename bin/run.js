@@ -43,6 +43,20 @@ const withoutNodeCanvas = {
   },
 };
 
+// pdfkit finds its colour profile (PDF/A) and standard-font data from its own
+// file's URL; in the bundle, import.meta.url would be the bundle's. The plugin
+// points it at pdfkit's installed file, which sits beside that data.
+const pdfkitBesideItsData = {
+  name: 'pdfkit-beside-its-data',
+  setup(build) {
+    build.onLoad({ filter: /pdfkit[\\/]js[\\/]pdfkit\.node\.mjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) throw new Error(`pdfkit changed shape: ${args.path} no longer reads import.meta.url`);
+      return { contents: text.replaceAll('import.meta.url', "require('node:url').pathToFileURL(require.resolve('pdfkit')).href"), loader: 'js' };
+    });
+  },
+};
+
 const launcherFiles = ['run.js', 'load.js', 'worker.js'].map((name) => join(root, 'bin', name));
 if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), ...launcherFiles.map(newest))) {
   const { build } = await import('esbuild');
@@ -60,13 +74,13 @@ if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newest(join(roo
     target: 'node20',
     // npm packages go into the bundle too: Node resolves, reads and links
     // hundreds of ESM files for vega and vega-lite otherwise, ~0.4 s of every
-    // cold start (and of every worker thread). Kept out: pdfkit reads its
-    // colour profile beside its own file, tinypool starts its worker from its
-    // own folder, esbuild is only this launcher's.
-    external: ['pdfkit', 'tinypool', 'esbuild'],
+    // cold start (and of every worker thread), and the code cache covers only
+    // the bundle. Kept out: tinypool starts its worker from its own folder,
+    // esbuild is only this launcher's.
+    external: ['tinypool', 'esbuild'],
     define: { 'import.meta.url': '__bundle_url' },
     banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [withoutNodeCanvas],
+    plugins: [withoutNodeCanvas, pdfkitBesideItsData],
     sourcemap: 'linked',
     logLevel: 'error',
   });

@@ -22,7 +22,7 @@ import { normalizeReports, type Format, type Report } from './config.ts';
 import type { Briefing, TemplateSource } from './content.ts';
 import { countDataset, deriveFigures, type Derived } from './derive.ts';
 import { CliError } from './error.ts';
-import { createCoverage, FACE_KEYS, fontPaths, isFontFile, unpackWoff, type FontBytes } from './fonts.ts';
+import { createCoverage, FACE_KEYS, fontPaths, isFontFile, loadFontkit, unpackWoff, type FontBytes } from './fonts.ts';
 import { parseYaml, type YamlSource } from './load.ts';
 import { messages } from './messages.ts';
 import type { Dataset } from './schema.ts';
@@ -179,6 +179,7 @@ export async function loadFonts(effects: BuildEffects): Promise<LoadedFonts> {
     }),
   );
   const woff = Object.fromEntries(entries) as FontBytes;
+  await loadFontkit();
   const sfnt = Object.fromEntries(entries.map(([key, bytes]) => [key, unpackWoff(bytes)])) as FontBytes;
   fontCache = { woff, sfnt, canDraw: createCoverage(sfnt) };
   return fontCache;

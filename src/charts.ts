@@ -571,6 +571,30 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
   return logger;
 }
 
+/**
+ * Vega-Lite's compile depends only on the (filled) spec and the theme, and the
+ * data comes by name, so every report of a batch and every --watch rebuild
+ * shares it: kept per file and spec text (its warnings too, repeated on each
+ * use), for the most recent specs. Each use gets its own copy, since vega's
+ * parser may annotate the spec it reads.
+ */
+const compiledSpecs = new Map<string, { json: string; warnings: string[] }>();
+const COMPILED_SPECS_KEPT = 64;
+
+function compileSpec(file: string, spec: TopLevelSpec, warnings: string[]): { spec: vega.Spec } {
+  const key = `${file}\u0000${JSON.stringify(spec)}`;
+  let entry = compiledSpecs.get(key);
+  if (!entry) {
+    const own: string[] = [];
+    const compiled = vl.compile(spec, { config: THEME, logger: createLogger(file, own) });
+    entry = { json: JSON.stringify(compiled.spec), warnings: own };
+    if (compiledSpecs.size >= COMPILED_SPECS_KEPT) compiledSpecs.delete(compiledSpecs.keys().next().value as string);
+    compiledSpecs.set(key, entry);
+  }
+  warnings.push(...entry.warnings);
+  return { spec: JSON.parse(entry.json) as vega.Spec };
+}
+
 /** Renders one spec to an accessible, deterministic SVG (no cache). */
 export async function renderChart(
   source: ChartSource,
@@ -615,10 +639,11 @@ export async function renderChart(
   const title = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, text);
   const filledSpec = { ...spec, ...(title !== undefined ? { title } : {}) } as unknown as TopLevelSpec;
 
-  // 4. compile with the theme under the spec's own config
-  let compiled: ReturnType<typeof vl.compile>;
+  // 4. compile with the theme under the spec's own config (once per spec text:
+  //    data is bound by name at step 5, so a batch's reports share it)
+  let compiled: { spec: vega.Spec };
   try {
-    compiled = vl.compile(filledSpec, { config: THEME, logger: createLogger(file, warnings) });
+    compiled = compileSpec(file, filledSpec, warnings);
   } catch (error) {
     if (options.schemaCheck === 'on-error') explain();
     throw new CliError(messages.chartInvalid(file, (error as Error).message));

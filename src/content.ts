@@ -330,15 +330,53 @@ function advance(start: hbs.AST.Position, text: string): hbs.AST.Position {
   return lines.length === 1 ? { line: start.line, column: start.column + text.length } : { line: start.line + lines.length - 1, column: lines.at(-1)!.length };
 }
 
-function parseTemplate(template: TemplateSource): { program?: hbs.AST.Program; problem?: Located } {
+/**
+ * Parsing and compiling a template depend only on its text, so both happen
+ * once per process: each report of a batch and each --watch rebuild reuses
+ * them (the helpers, which hold the data, are bound per build). Bounded, so a
+ * long --watch session editing templates does not grow without end.
+ */
+function remembered<V>(make: (key: string) => V): (key: string) => V {
+  const known = new Map<string, V>();
+  return (key) => {
+    let value = known.get(key);
+    if (value === undefined) {
+      if (known.size >= 256) known.clear();
+      known.set(key, (value = make(key)));
+    }
+    return value;
+  };
+}
+
+const parseText = remembered((text): { program?: hbs.AST.Program; error?: string } => {
   try {
-    return { program: Handlebars.parse(template.text) };
+    return { program: Handlebars.parse(text) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const line = Number(/line (\d+)/.exec(message)?.[1] ?? 1);
-    const detail = message.split('\n').at(-1) ?? message;
-    return { problem: { file: template.file, line, column: 1, path: '', message: messages.templateSyntax(detail) } };
+    return { error: error instanceof Error ? error.message : String(error) };
   }
+});
+
+/** What Handlebars.compile builds on a template's first call, made once per text (a syntax error throws, as compile's would). */
+const compileText = remembered((text): TemplateSpecification => {
+  // Handlebars.compile's own steps, kept apart so the result outlives one environment.
+  const env = Handlebars as unknown as {
+    parse(text: string, options: object): hbs.AST.Program;
+    Compiler: new () => { compile(ast: hbs.AST.Program, options: object): unknown };
+    JavaScriptCompiler: new () => { compile(environment: unknown, options: object, context: undefined, asObject: true): TemplateSpecification };
+  };
+  const options = { data: true };
+  const environment = new env.Compiler().compile(env.parse(text, options), options);
+  return new env.JavaScriptCompiler().compile(environment, options, undefined, true);
+});
+
+/** The template's syntax tree (never modified by its users), or its syntax error at file:line. */
+function parseTemplate(template: TemplateSource): { program?: hbs.AST.Program; problem?: Located } {
+  const { program, error } = parseText(template.text);
+  if (program) return { program };
+  const message = error ?? '';
+  const line = Number(/line (\d+)/.exec(message)?.[1] ?? 1);
+  const detail = message.split('\n').at(-1) ?? message;
+  return { problem: { file: template.file, line, column: 1, path: '', message: messages.templateSyntax(detail) } };
 }
 
 function visitStatements(program: hbs.AST.Program, visit: (node: hbs.AST.Statement, scoped: boolean) => void, scoped = false): void {
@@ -701,7 +739,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       return new hb.SafeString(helper(all, options, say, source));
     });
   }
-  const compiled = new Map(templates.map((template) => [template.partial, hb.compile(template.text)]));
+  const compiled = new Map(templates.map((template) => [template.partial, hb.template(compileText(template.text))]));
   const run = (template: NamedTemplate, ctx: unknown, options?: Handlebars.RuntimeOptions): string => {
     // The stack tells helpers which file they are in, for their messages.
     stack.push(template);

@@ -106,10 +106,22 @@ export interface FontkitFont {
   layout(text: string, ...rest: unknown[]): ShapedRun;
   hasGlyphForCodePoint(codePoint: number): boolean;
 }
-let fontkitModule: { create(bytes: Buffer): FontkitFont } | undefined;
-/** fontkit, loaded on first use: the CLI's main thread never needs it. */
-function fontkit(): { create(bytes: Buffer): FontkitFont } {
-  return (fontkitModule ??= createRequire(import.meta.url)('fontkit') as { create(bytes: Buffer): FontkitFont });
+type Fontkit = { create(bytes: Buffer): FontkitFont };
+let fontkitModule: Fontkit | undefined;
+
+/**
+ * Loads fontkit (the build's font loader awaits this first): the module
+ * pdfkit imports too, so a compiled build holds one fontkit. It is loaded on
+ * first use, since the CLI's main thread never needs it.
+ */
+export async function loadFontkit(): Promise<void> {
+  // @ts-expect-error: fontkit ships no type declarations; the slice used here is typed above.
+  fontkitModule ??= (await import('fontkit')) as Fontkit;
+}
+
+/** fontkit: the one loadFontkit() loaded, else (a test calling a font function directly) required now. */
+function fontkit(): Fontkit {
+  return (fontkitModule ??= createRequire(import.meta.url)('fontkit') as Fontkit);
 }
 
 /**

@@ -7,7 +7,6 @@
  * every SVG font-family maps onto them, because chart text was measured with
  * these same files (see charts.ts) and any other face would misalign it.
  */
-import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import type { RenderedChart } from './charts.ts';
 import { FACE_KEYS, faceFor, openFaces, type FontBytes } from './fonts.ts';
@@ -28,8 +27,10 @@ type SvgToPdf = (
   },
 ) => void;
 
-// svg-to-pdfkit is CommonJS without type declarations; its one export is typed above.
-const svgToPdf = createRequire(import.meta.url)('svg-to-pdfkit') as SvgToPdf;
+// @ts-expect-error: svg-to-pdfkit is CommonJS without type declarations; its one export is typed above.
+import svgToPdfModule from 'svg-to-pdfkit';
+
+const svgToPdf = svgToPdfModule as SvgToPdf;
 
 /** CSS pixels to PDF points: a chart keeps the physical size a browser gives it. */
 export const PX_TO_PT = 72 / 96;
