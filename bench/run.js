@@ -15,13 +15,13 @@
  * the temp dir, so the repo's output/ and .cache/ are never touched.
  * Options: --sections cold,chrome,watch,batch  --quick  --json <file>  --keep
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { ROOT, clearChartCache, makeProject, makeTempDir, runCli, runCommand, watchEdits } from './lib.js';
+import { BIN, ROOT, clearChartCache, makeProject, makeTempDir, runCli, runCommand, watchEdits } from './lib.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -87,6 +87,12 @@ const mb = (kib) => kib / 1024;
 
 // ---------------------------------------------------------------- 1. cold
 
+/** Removes the compiled bundle's code caches (dist/*.v8 beside the launcher measured). */
+function removeCodeCache() {
+  const dist = join(dirname(BIN), '..', 'dist');
+  for (const name of readdirSync(dist)) if (name.endsWith('.v8')) rmSync(join(dist, name), { force: true });
+}
+
 /** One build of `args` in `project` with the chart cache emptied first: nothing is reused. */
 async function coldBuild(project, args) {
   clearChartCache(project);
@@ -104,7 +110,7 @@ async function benchCold() {
   for (let i = 0; i < RUNS.cold; i++) load.push((await runCli(['report', '--version'], { cwd: project })).ms);
   record('cold', 'CLI start + module load (report --version)', 'ms', load);
 
-  await coldBuild(project, ['--out', 'out']); // warm-up: page cache, V8 code cache of node_modules
+  await coldBuild(project, ['--out', 'out']); // warm-up: page cache, and the bundle's code cache (dist/*.v8) if missing
   const variants = [
     { label: `all reports in reports.yaml`, args: ['--out', 'out'], target: true },
     { label: `${BRIEFING} only (PDF, HTML, SVG)`, args: ['--out', 'out', '--only', BRIEFING], target: false },
@@ -115,6 +121,14 @@ async function benchCold() {
     record('cold', `cold e2e wall, ${variant.label}`, 'ms', runs.map((r) => r.ms), variant.target ? { op: '<', value: 1000 } : undefined);
     record('cold', `peak RSS, ${variant.label}`, 'MB', runs.map((r) => mb(r.rssKiB)), variant.target ? { op: '<', value: 200 } : undefined);
   }
+  // The same without V8's code cache (bin/load.js): what the first build after
+  // a compile of dist/ costs, writing the cache at exit included.
+  const uncached = [];
+  for (let i = 0; i < RUNS.cold; i++) {
+    removeCodeCache();
+    uncached.push((await coldBuild(project, ['--out', 'out'])).ms);
+  }
+  record('cold', 'cold e2e wall, all reports, no code cache (dist/*.v8 removed first)', 'ms', uncached);
   // What a second `npm run report` costs: the chart cache on disk is warm.
   const cached = [];
   for (let i = 0; i < RUNS.cold; i++) cached.push((await runCli(['report', '--out', 'out'], { cwd: project })).ms);
