@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { CliError } from './error.ts';
 import { messages } from './messages.ts';
 import { inflateSync } from 'node:zlib';
+import { createPlainShaper, type ShapableFont } from './shaping.ts';
 
 export const FONT_FAMILY = 'Source Sans 3';
 export type FaceKey = 'regular' | 'italic' | 'bold' | 'boldItalic';
@@ -134,14 +135,21 @@ function fontkit(): Fontkit {
  */
 function rememberRuns(font: FontkitFont): FontkitFont {
   const shape = font.layout.bind(font);
+  // Plain words (most of them) skip fontkit's shaping machinery: src/shaping.ts.
+  let plain: ReturnType<typeof createPlainShaper> | null = null;
   const runs = new Map<string, { glyphs: unknown[]; positions: GlyphPosition[] }>();
   font.layout = (text: string, ...rest: unknown[]): ShapedRun => {
     // Only the plain call (default features, script from the text) is remembered.
     if (typeof text !== 'string' || rest.some((arg) => arg !== undefined)) return shape(text, ...rest);
     let run = runs.get(text);
     if (!run) {
-      const shaped = shape(text);
-      run = { glyphs: shaped.glyphs, positions: shaped.positions.map(copyPosition) };
+      if (plain === null) plain = createPlainShaper(font as unknown as ShapableFont);
+      const fast = plain?.(text);
+      if (fast) run = fast;
+      else {
+        const shaped = shape(text);
+        run = { glyphs: shaped.glyphs, positions: shaped.positions.map(copyPosition) };
+      }
       runs.set(text, run);
     }
     return freshRun(run.glyphs, run.positions.map(copyPosition));
