@@ -57,6 +57,29 @@ const pdfkitBesideItsData = {
   },
 };
 
+// Modules the bundle imports but a build never calls: WOFF2 decompression
+// (fontkit; the fonts are WOFF) and pdfkit's line breaker (the PDF stage
+// breaks lines itself). Each builds tables when it loads (~20 ms together),
+// so each is replaced by a stand-in (a function, or a class) that loads the
+// real module on first use.
+const LAZY = { 'brotli/decompress.js': 'function', linebreak: 'class' };
+const loadOnFirstUse = {
+  name: 'load-on-first-use',
+  setup(build) {
+    const specifiers = new RegExp(`^(${Object.keys(LAZY).map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    // The stand-in's own require() of the module resolves as usual (pluginData marks it).
+    build.onResolve({ filter: specifiers }, (args) => (args.pluginData === 'real' ? undefined : { path: args.path, namespace: 'lazy', pluginData: args.resolveDir }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+      const load = `require(${JSON.stringify(args.path)})`;
+      const contents = {
+        function: `let real; module.exports = function (...args) { return (real ??= ${load}).apply(this, args); };`,
+        class: `let real; module.exports = function (...args) { return new (real ??= ${load})(...args); };`,
+      }[LAZY[args.path]];
+      return { contents, loader: 'js', resolveDir: args.pluginData, pluginData: 'real' };
+    });
+  },
+};
+
 const launcherFiles = ['run.js', 'load.js', 'worker.js'].map((name) => join(root, 'bin', name));
 if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), ...launcherFiles.map(newest))) {
   const { build } = await import('esbuild');
@@ -80,7 +103,7 @@ if (!existsSync(outfile) || statSync(outfile).mtimeMs < Math.max(newest(join(roo
     external: ['tinypool', 'esbuild'],
     define: { 'import.meta.url': '__bundle_url' },
     banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [withoutNodeCanvas, pdfkitBesideItsData],
+    plugins: [withoutNodeCanvas, pdfkitBesideItsData, loadOnFirstUse],
     sourcemap: 'linked',
     logLevel: 'error',
   });

@@ -14,8 +14,7 @@
  *     ─▶ OutputFile[]
  *   OutputFile[] + manifest ─commitOutputs─▶ output/ (all or nothing)     (write.ts)
  */
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChartCache, ChartSource, RenderedChart } from './charts.ts';
 import { normalizeReports, type Format, type Report } from './config.ts';
@@ -37,16 +36,21 @@ export interface BuildEffects {
   log(line: string): void;
 }
 
+/**
+ * Inputs are small files read once per build, so they are read synchronously:
+ * fs/promises costs several thread-pool round trips per file, which in a
+ * short-lived process add up to more than the reading itself.
+ */
 export const nodeEffects: BuildEffects = {
-  readFile: (path) => readFile(path),
-  readDir: (path) =>
-    readdir(path).then(
-      (names) => names.sort(),
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [];
-        throw error;
-      },
-    ),
+  readFile: async (path) => readFileSync(path),
+  readDir: async (path) => {
+    try {
+      return readdirSync(path).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  },
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
