@@ -23,6 +23,7 @@ import { countDataset, deriveFigures, type Derived } from './derive.ts';
 import { CliError } from './error.ts';
 import { createCoverage, FACE_KEYS, fontPaths, isFontFile, loadFontkit, unpackWoff, type FontBytes } from './fonts.ts';
 import { parseYaml, type YamlSource } from './load.ts';
+import { recent } from './recent.ts';
 import { messages } from './messages.ts';
 import type { Dataset } from './schema.ts';
 import { checkCharacters, validateDataset } from './validate.ts';
@@ -73,32 +74,7 @@ export async function readInput(path: string, effects: BuildEffects): Promise<Ui
   }
 }
 
-/**
- * A few most recent results kept by key: every report of a build that reads
- * the same dataset, templates and charts (the A4 and Letter editions) shares
- * one validation and one content tree, and a --watch session keeps only what
- * its latest builds used.
- */
-function recent<V>(size: number): { get(key: string): V | undefined; set(key: string, value: V): V } {
-  const entries = new Map<string, V>();
-  return {
-    get(key) {
-      const value = entries.get(key);
-      if (value !== undefined) {
-        entries.delete(key);
-        entries.set(key, value);
-      }
-      return value;
-    },
-    set(key, value) {
-      entries.delete(key);
-      entries.set(key, value);
-      if (entries.size > size) entries.delete(entries.keys().next().value as string);
-      return value;
-    },
-  };
-}
-
+// The A4 and Letter editions (and a --watch session's unchanged previous edition) validate a dataset once.
 const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>(8);
 
 /**
@@ -106,15 +82,16 @@ const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>
  * briefing's typeface can draw every string, so --check refuses what the
  * build would. The same path and bytes are validated once per process.
  */
-async function readDataset(path: string, effects: BuildEffects): Promise<{ bytes: Uint8Array; source: YamlSource; data: Dataset; derived: Derived }> {
+async function readDataset(path: string, effects: BuildEffects): Promise<{ sha256: string; source: YamlSource; data: Dataset; derived: Derived }> {
   const bytes = await readInput(path, effects);
-  const key = `${path}\u0000${sha256(bytes)}`;
+  const hash = sha256(bytes);
+  const key = `${path}\u0000${hash}`;
   const known = datasets.get(key);
-  if (known) return { bytes, ...known };
+  if (known) return { sha256: hash, ...known };
   const source = parseYaml(path, bytes);
   const data = validateDataset(source);
   checkCharacters(source, (await loadFonts(effects)).canDraw);
-  return { bytes, ...datasets.set(key, { source, data, derived: deriveFigures(data) }) };
+  return { sha256: hash, ...datasets.set(key, { source, data, derived: deriveFigures(data) }) };
 }
 
 /** Load -> validate -> derive, writing nothing. */
@@ -244,7 +221,8 @@ async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffe
 
 /** The content both editions are rendered from, with what it was made of. */
 export interface Edition {
-  bytes: Uint8Array;
+  /** sha256 of the dataset file, for the manifest. */
+  datasetSha256: string;
   data: Dataset;
   briefing: Briefing;
   charts: RenderedChart[];
@@ -274,10 +252,10 @@ export async function prepareEdition(
 ): Promise<Edition> {
   // 1. Load, validate and derive the dataset (and the previous edition's, for the diff).
   const fonts = await loadFonts(effects);
-  const { bytes, data, derived, previous } = await time('validate', async () => {
-    const { bytes, data, derived } = await readDataset(report.dataset, effects);
+  const { sha256: datasetSha256, data, derived, previous } = await time('validate', async () => {
+    const { sha256, data, derived } = await readDataset(report.dataset, effects);
     const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
-    return { bytes, data, derived, previous };
+    return { sha256, data, derived, previous };
   });
 
   // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
@@ -297,7 +275,7 @@ export async function prepareEdition(
     const key = [data, previous?.data].map((value) => objectId(value)).join(',') + '|' + chartResult.charts.map((chart) => chart.hash).join(',') + sha256(JSON.stringify(templates));
     return briefings.get(key) ?? briefings.set(key, buildBriefing({ data, derived, charts: chartResult.charts, templates, previous }));
   });
-  return { bytes, data, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
+  return { datasetSha256, data, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
 }
 
 /** Builds one report's files in memory: nothing is written here. */
@@ -313,7 +291,7 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   const formats = new Set(options.formats ? report.formats.filter((f) => options.formats!.includes(f)) : report.formats);
   const paper = options.paper ?? report.paper;
   const datasetPath = options.data ?? report.dataset;
-  const { bytes, data, briefing, charts, chartResult, fonts } = await prepareEdition({ ...report, dataset: datasetPath }, effects, cache, time);
+  const { datasetSha256, data, briefing, charts, chartResult, fonts } = await prepareEdition({ ...report, dataset: datasetPath }, effects, cache, time);
 
   // 4. Editions and chart files.
   const files: OutputFile[] = [];
@@ -338,7 +316,7 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   return {
     report: report.id,
     files,
-    dataset: { path: datasetPath, sha256: sha256(bytes), asOf: data.edition.as_of },
+    dataset: { path: datasetPath, sha256: datasetSha256, asOf: data.edition.as_of },
     charts: { rendered: chartResult.rendered, reused: chartResult.reused },
     timings,
   };

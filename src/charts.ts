@@ -21,6 +21,7 @@ import type { Derived, DerivedFigure } from './derive.ts';
 import { CliError } from './error.ts';
 import { createFontMetrics, faceFor, FACE_KEYS, FONT_FAMILY, type FontBytes, type FontMetrics } from './fonts.ts';
 import { messages } from './messages.ts';
+import { recent } from './recent.ts';
 import type { Dataset, Metric, UsdFigure } from './schema.ts';
 import { INK_SOFT, THEME } from './theme.ts';
 
@@ -578,8 +579,7 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
  * use), for the most recent specs. Each use gets its own copy, since vega's
  * parser may annotate the spec it reads.
  */
-const compiledSpecs = new Map<string, { json: string; warnings: string[] }>();
-const COMPILED_SPECS_KEPT = 64;
+const compiledSpecs = recent<{ json: string; warnings: string[] }>(64);
 
 function compileSpec(file: string, spec: TopLevelSpec, warnings: string[]): { spec: vega.Spec } {
   const key = `${file}\u0000${JSON.stringify(spec)}`;
@@ -587,9 +587,7 @@ function compileSpec(file: string, spec: TopLevelSpec, warnings: string[]): { sp
   if (!entry) {
     const own: string[] = [];
     const compiled = vl.compile(spec, { config: THEME, logger: createLogger(file, own) });
-    entry = { json: JSON.stringify(compiled.spec), warnings: own };
-    if (compiledSpecs.size >= COMPILED_SPECS_KEPT) compiledSpecs.delete(compiledSpecs.keys().next().value as string);
-    compiledSpecs.set(key, entry);
+    entry = compiledSpecs.set(key, { json: JSON.stringify(compiled.spec), warnings: own });
   }
   warnings.push(...entry.warnings);
   return { spec: JSON.parse(entry.json) as vega.Spec };

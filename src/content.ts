@@ -69,6 +69,7 @@ import { diffEditions, type EditionChange } from './editions.ts';
 import { InputError } from './error.ts';
 import { createFormatter, type Formatter } from './format.ts';
 import { messages, type Located } from './messages.ts';
+import { remembered } from './recent.ts';
 import type { Dataset } from './schema.ts';
 
 /** A numbered chart placed in the content. */
@@ -330,25 +331,10 @@ function advance(start: hbs.AST.Position, text: string): hbs.AST.Position {
   return lines.length === 1 ? { line: start.line, column: start.column + text.length } : { line: start.line + lines.length - 1, column: lines.at(-1)!.length };
 }
 
-/**
- * Parsing and compiling a template depend only on its text, so both happen
- * once per process: each report of a batch and each --watch rebuild reuses
- * them (the helpers, which hold the data, are bound per build). Bounded, so a
- * long --watch session editing templates does not grow without end.
- */
-function remembered<V>(make: (key: string) => V): (key: string) => V {
-  const known = new Map<string, V>();
-  return (key) => {
-    let value = known.get(key);
-    if (value === undefined) {
-      if (known.size >= 256) known.clear();
-      known.set(key, (value = make(key)));
-    }
-    return value;
-  };
-}
-
-const parseText = remembered((text): { program?: hbs.AST.Program; error?: string } => {
+// Parsing and compiling a template depend only on its text, so both happen
+// once per process: each report of a batch and each --watch rebuild reuses
+// them (the helpers, which hold the data, are bound per build).
+const parseText = remembered(256, (text): { program?: hbs.AST.Program; error?: string } => {
   try {
     return { program: Handlebars.parse(text) };
   } catch (error) {
@@ -357,7 +343,7 @@ const parseText = remembered((text): { program?: hbs.AST.Program; error?: string
 });
 
 /** What Handlebars.compile builds on a template's first call, made once per text (a syntax error throws, as compile's would). */
-const compileText = remembered((text): TemplateSpecification => {
+const compileText = remembered(256, (text): TemplateSpecification => {
   // Handlebars.compile's own steps, kept apart so the result outlives one environment.
   const env = Handlebars as unknown as {
     parse(text: string, options: object): hbs.AST.Program;
