@@ -8,7 +8,21 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { DIST, loadBundle } from './load.js';
+
+// V8 optimises a function with TurboFan once it has run for a while (its
+// "interrupt budget", 66 KB of bytecode by default). A build runs a large
+// body of code (vega, pdfkit, micromark, ...) a few times each, so most of
+// what gets optimised is never run enough to repay it: in a 25-report batch,
+// over a thousand functions were compiled, using ~3.5 s of CPU on the second
+// core next to ~5 s of work on the first. With eight times the budget only
+// the really hot functions are optimised; measured here, cold build 0.9 ->
+// 0.78 s, batch --jobs 2 5.2 -> 3.9 s, --watch rebuild no slower
+// (BENCHMARKS.md, third round). Flags are per process, so worker threads get
+// it too; it must be set before the bundle is compiled, because V8's code
+// cache records the flags it was made under and is rejected under others.
+setFlagsFromString('--interrupt-budget=540672');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = { report: 'src/cli.ts', chart: 'src/chart-cli.ts' };

@@ -34,6 +34,7 @@ import type { Briefing, FigureNode } from './content.ts';
 import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, type FaceKey, type FontBytes } from './fonts.ts';
 import { CliError } from './error.ts';
 import { messages } from './messages.ts';
+import { collectPdfBytes } from './pdf-bytes.ts';
 import { drawSvg, PX_TO_PT, registerFonts } from './svg-pdf.ts';
 
 export interface PdfOptions {
@@ -260,10 +261,9 @@ export async function renderPdf(
       ModDate: date,
     },
   });
+  const bytes = collectPdfBytes(doc);
   registerFonts(doc, fonts);
   writeXmp(doc, briefing, date);
-  const chunks: Uint8Array[] = [];
-  doc.on('data', (chunk: Uint8Array) => chunks.push(chunk));
   const done = new Promise<void>((resolve, reject) => {
     doc.on('end', resolve);
     doc.on('error', reject);
@@ -302,7 +302,7 @@ export async function renderPdf(
   root.end();
   doc.end();
   await done;
-  return new Uint8Array(Buffer.concat(chunks));
+  return bytes();
 }
 
 /**
