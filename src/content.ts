@@ -206,9 +206,9 @@ export function buildBriefing(input: ContentInput): Briefing {
   if (helpers.problems.length > 0) throw templateError(helpers.problems);
 
   // 3. Parse the Markdown (with footnote definitions appended) and 4. finish the tree.
-  const source = `${markdown}\n\n${helpers.footnoteDefinitions().join('\n\n')}\n`;
-  const tree = fromMarkdown(source, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
-  const finished = finishTree(tree, source, input.charts, helpers.refs, templates);
+  const written = `${markdown}\n\n${helpers.footnoteDefinitions().join('\n\n')}\n`;
+  const { tree, source } = parseWithLiterals(written, helpers.texts);
+  const finished = finishTree(tree, (node) => writeOut(sourceSlice(source, node), helpers.texts), input.charts, helpers.refs, templates);
   if (finished.problems.length > 0) throw templateError(finished.problems);
 
   const edition = input.data.edition;
@@ -492,11 +492,129 @@ const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/g;
 
 /** Escapes a data string so Markdown reads it as literal text. */
 export function escapeMarkdown(value: string): string {
+  return escapeAscii(normaliseSpace(value));
+}
+
+/** Control characters and whitespace runs become one space; no space at either end. */
+function normaliseSpace(value: string): string {
   return value
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
-    .trim()
-    .replace(ASCII_PUNCTUATION, (char) => `\\${char}`);
+    .trim();
+}
+
+function escapeAscii(text: string): string {
+  return text.replace(ASCII_PUNCTUATION, (char) => `\\${char}`);
+}
+
+// ---------------------------------------------------------------------------
+// Literals: parsing the Markdown once per shape
+//
+// Parsing the rendered Markdown is most of the content stage, and a data edit
+// or the next report of a batch changes only the literal text that came from
+// the dataset (figures, names, notes), not the Markdown around it. So each
+// literal of three or more characters is rendered as a token: its first
+// character, U+E000, its number, U+E001, its last character. An ASCII letter
+// or digit at either end is written as `a`, and ASCII punctuation is escaped,
+// as escapeMarkdown would. Documents of the same shape then have the same
+// source, parsed once (`parseShape`), and the tree gets the literals back.
+//
+// This gives the tree the direct parse gives, because nothing in an escaped
+// literal is syntax: its middle only ever reads as text, and its two ends,
+// which are all the surrounding syntax looks at (emphasis flanking, block
+// starts), are kept or replaced by a character of the same class. The
+// exception is GFM's autolinks (www., scheme://, e-mail addresses), which
+// escapes do not stop: text that could hold one is never a token, a token
+// must sit between characters that cannot continue one from the template
+// (`TOKEN_NEIGHBOURS`), and every token must come back whole in a text node;
+// otherwise the document is parsed directly, as escaped text.
+// test/content-test.ts compares the two ways on every context it can think
+// of and on random Markdown.
+
+const TOKEN_OPEN = '\ue000';
+const TOKEN_CLOSE = '\ue001';
+/** A token as written in the Markdown source, with its ends: each an escaped ASCII punctuation character or one other character. */
+const TOKEN_WRITTEN = /(?:\\[!-/:-@[-`{-~]|[^\\])\ue000(\d+)\ue001(?:\\[!-/:-@[-`{-~]|.)/gsu;
+/** A token as it reads in a text node, escapes resolved. */
+const TOKEN_READ = /.\ue000(\d+)\ue001./gsu;
+/** What may stand just before and just after a token for it to be used. */
+const TOKEN_NEIGHBOURS = { before: /^$|[\s([“‘"'*_~|]$/u, after: /^(?:$|[\s)\][”’"'*_~|,;!?]|[.:](?:\s|$))/u };
+
+export interface Literals {
+  /** The Markdown for a data string: escaped if short, otherwise a token. */
+  literal(value: string): string;
+  /** Each token's text (whitespace normalised, not escaped), by number. */
+  texts: string[];
+}
+
+/** A fresh set of literals for one rendering (exported for test/content-test.ts). */
+export function createLiterals(): Literals {
+  const texts: string[] = [];
+  const end = (char: string) => (/^[A-Za-z0-9]$/.test(char) ? 'a' : escapeAscii(char));
+  return {
+    texts,
+    literal(value) {
+      const text = normaliseSpace(value);
+      const chars = [...text];
+      // GFM reads www., scheme:// and e-mail addresses as links even through escapes: such text is parsed as itself.
+      // A lone surrogate could pair with a neighbour's across the token: also parsed as itself (validation refuses them anyway).
+      if (chars.length < 3 || /www\.|[:@]|\p{Cs}/iu.test(text)) return escapeAscii(text);
+      texts.push(text);
+      return `${end(chars[0]!)}${TOKEN_OPEN}${texts.length - 1}${TOKEN_CLOSE}${end(chars.at(-1)!)}`;
+    },
+  };
+}
+
+const MARKDOWN_OPTIONS = { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] };
+
+/** The pristine tree of each recent document shape; callers get a copy. */
+const parseShape = remembered(8, (source): Root => fromMarkdown(source, MARKDOWN_OPTIONS));
+
+/** The Markdown with every token written out as escaped text: what escapeMarkdown alone gives. */
+export function writeOut(markdown: string, texts: readonly string[]): string {
+  return markdown.replace(TOKEN_WRITTEN, (_, number: string) => escapeAscii(texts[Number(number)]!));
+}
+
+/**
+ * Parses Markdown whose literals may be tokens: through the shape cache with
+ * the literals put back when that is exact, directly otherwise. Positions in
+ * the tree refer to the `source` returned.
+ */
+export function parseWithLiterals(markdown: string, texts: readonly string[]): { tree: Root; source: string } {
+  const tokens = [...markdown.matchAll(TOKEN_WRITTEN)];
+  const whole = tokens.length === texts.length && markdown.split(TOKEN_OPEN).length === texts.length + 1 && markdown.split(TOKEN_CLOSE).length === texts.length + 1;
+  const apart = tokens.every(({ index, 0: token }) => {
+    const after = index + token.length;
+    return TOKEN_NEIGHBOURS.before.test(markdown.slice(Math.max(0, index - 2), index)) && TOKEN_NEIGHBOURS.after.test(markdown.slice(after, after + 2));
+  });
+  if (texts.length > 0 && whole && apart) {
+    const tree = structuredClone(parseShape(markdown));
+    if (restoreLiterals(tree, texts) === texts.length) return { tree, source: markdown };
+  }
+  const direct = writeOut(markdown, texts);
+  return { tree: structuredClone(parseShape(direct)), source: direct };
+}
+
+/** Puts each literal back in place of its token, in text nodes only: how many it put back, or -1 if a token is elsewhere. */
+function restoreLiterals(tree: Root, texts: readonly string[]): number {
+  let count = 0;
+  const visit = (node: Node): boolean => {
+    if (node.type === 'text') {
+      const text = node as Text;
+      text.value = text.value.replace(TOKEN_READ, (_, number: string) => {
+        count += 1;
+        return texts[Number(number)]!;
+      });
+      return !text.value.includes(TOKEN_OPEN) && !text.value.includes(TOKEN_CLOSE);
+    }
+    const fields = node as unknown as Record<string, unknown>;
+    for (const key of ['value', 'url', 'title', 'alt', 'label', 'identifier']) {
+      const field = fields[key];
+      if (typeof field === 'string' && (field.includes(TOKEN_OPEN) || field.includes(TOKEN_CLOSE))) return false;
+    }
+    return ((node as Parent).children ?? []).every(visit);
+  };
+  return visit(tree) ? count : -1;
 }
 
 /** A dataset path inside a code span: ids are slugs, so only these characters can occur. */
@@ -517,6 +635,7 @@ type Helper = (args: unknown[], options: HelperOptions, say: (message: string) =
 
 function createHelpers(input: ContentInput, format: Formatter, context: Context, templates: NamedTemplate[]) {
   const paths = indexPaths(context);
+  const { literal, texts } = createLiterals();
   const problems: Located[] = [];
   const footnotes = new Map<string, string>();
   const refs: ChartRef[] = [];
@@ -535,10 +654,10 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       const node = resolvePath(context, parts.slice(0, i).join('.')) as Record<string, unknown> | undefined;
       if (typeof node !== 'object' || node === null) continue;
       if (typeof node.source === 'string') source = node.source;
-      if (typeof node.attribution === 'string') notes.push(`The source attributes it to people it does not name: “${escapeMarkdown(node.attribution)}”.`);
+      if (typeof node.attribution === 'string') notes.push(`The source attributes it to people it does not name: “${literal(node.attribution)}”.`);
       if (i === parts.length) {
         if (node.approximate === true) notes.push('Approximate as given in the source.');
-        if (typeof node.note === 'string') notes.push(escapeMarkdown(node.note));
+        if (typeof node.note === 'string') notes.push(literal(node.note));
         if (node.kind === 'analysis') notes.push("This is the source's analysis, not a reported fact.");
         if (node.kind === 'stated') notes.push('Stated by the source as fact.');
         if (node.status === 'reported') notes.push('Reported, not announced.');
@@ -548,12 +667,12 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
   };
   const citeSource = (id: string): string => {
     const source = input.data.sources[id];
-    if (!source) return escapeMarkdown(id);
+    if (!source) return literal(id);
     const when = source.published.as_given;
-    const details = [source.kind, when, source.author ? `by ${source.author}` : '', source.truncated ? 'truncated copy' : ''].filter(Boolean).map(escapeMarkdown);
+    const details = [source.kind, when, source.author ? `by ${source.author}` : '', source.truncated ? 'truncated copy' : ''].filter(Boolean).map((detail) => literal(detail));
     // An angle-bracketed destination with <, > and \ escaped keeps any URL whole: it cannot close the link early.
-    const title = source.url ? `[${escapeMarkdown(source.title)}](<${source.url.replace(/[<>\\]/g, (c) => `\\${c}`)}>)` : escapeMarkdown(source.title);
-    return `${escapeMarkdown(source.publication)}, “${title}” (${details.join('; ')}).`;
+    const title = source.url ? `[${literal(source.title)}](<${source.url.replace(/[<>\\]/g, (c) => `\\${c}`)}>)` : literal(source.title);
+    return `${literal(source.publication)}, “${title}” (${details.join('; ')}).`;
   };
   const defineFootnote = (path: string, value: unknown): string => {
     if (!footnotes.has(path)) {
@@ -562,7 +681,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       const body = derived
         ? describeDerived(derived)
         : source
-          ? [citeSource(source), escapeMarkdown(input.data.sources[source]?.truncation ?? ''), `Dataset: ${codePath(path)}.`]
+          ? [citeSource(source), literal(input.data.sources[source]?.truncation ?? ''), `Dataset: ${codePath(path)}.`]
           : [...sourceOfFact(path), `Dataset: ${codePath(path)}.`];
       footnotes.set(path, body.filter(Boolean).join(' '));
     }
@@ -572,12 +691,12 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
     const inputs = figure.inputs.map((path) => {
       const value = resolvePath(context, path);
       const shown = isFigureValue(value) ? `${format.figure(value)}${typeof value.period === 'string' ? ` (${format.period(value.period)})` : ''}` : '';
-      return shown ? `${codePath(path)} = ${escapeMarkdown(shown)}` : codePath(path);
+      return shown ? `${codePath(path)} = ${literal(shown)}` : codePath(path);
     });
     const sources = figure.sources.map(citeSource);
     return [
-      `Derived: ${escapeMarkdown(figure.label)}, ${escapeMarkdown(format.figure(figure))}.`,
-      `Computed by the pipeline as ${escapeMarkdown(figure.formula)}, from ${inputs.join('; ')}.`,
+      `Derived: ${literal(figure.label)}, ${literal(format.figure(figure))}.`,
+      `Computed by the pipeline as ${literal(figure.formula)}, from ${inputs.join('; ')}.`,
       sources.length ? `Inputs from ${sources.join(' ')}` : '',
       `Dataset: ${codePath(figure.id)}.`,
     ];
@@ -592,7 +711,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       if (!units.includes(value.unit)) return say(messages.templateWrongKind(source, describe, `in ${value.unit}`));
       const path = paths.get(value);
       if (!path) return say(messages.templateUntracked(source));
-      return `${escapeMarkdown(format.figure(value))}${defineFootnote(path, value)}`;
+      return `${literal(format.figure(value))}${defineFootnote(path, value)}`;
     };
 
   const registry: Record<string, Helper> = {
@@ -605,19 +724,19 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       const [value] = args;
       const period = typeof value === 'object' && value !== null ? (value as { period?: unknown }).period : undefined;
       if (args.length !== 1 || typeof period !== 'string') return say(messages.templateHelperUsage(source, 'a figure or timing with a period, e.g. {{period metrics.shipments_ev_2025}}'));
-      return escapeMarkdown(format.period(period));
+      return literal(format.period(period));
     },
     date(args, _options, say, source) {
       const [value] = args;
       if (args.length !== 1 || typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
         return say(messages.templateHelperUsage(source, 'a YYYY-MM-DD date, e.g. {{date edition.as_of}}'));
       }
-      return escapeMarkdown(format.date(value));
+      return literal(format.date(value));
     },
     text(args, _options, say, source) {
       const [value] = args;
       if (args.length !== 1 || typeof value !== 'string') return say(messages.templateHelperUsage(source, `one text field, e.g. {{text entities.vnet.role}}; got ${describeValue(value)}`));
-      return escapeMarkdown(value);
+      return literal(value);
     },
     name(args, options, say, source) {
       const [entity] = args;
@@ -625,7 +744,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       if (args.length !== 1 || typeof record?.name !== 'string' || typeof record.short_name !== 'string') {
         return say(messages.templateHelperUsage(source, 'an entity, e.g. {{name entities.catl}} or {{name entities.catl full=true}}'));
       }
-      return escapeMarkdown(options.hash?.full === true ? record.name : record.short_name);
+      return literal(options.hash?.full === true ? record.name : record.short_name);
     },
     cite(args, _options, say, source) {
       const [value] = args;
@@ -672,35 +791,35 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       const words = deal.status_as_given.toLowerCase() === deal.status ? deal.status : `${deal.status} (“${deal.status_as_given}”)`;
       const status = [words, deal.attribution ?? ''].filter(Boolean).join(', ');
       return [
-        escapeMarkdown(layer?.name ?? deal.layer),
-        escapeMarkdown(company?.name ?? deal.counterparty),
-        escapeMarkdown(deal.instrument_as_given),
+        literal(layer?.name ?? deal.layer),
+        literal(company?.name ?? deal.counterparty),
+        literal(deal.instrument_as_given),
         amount,
         stake,
-        `${escapeMarkdown(status)}${defineFootnote(`deals.${id}`, deal)}`,
+        `${literal(status)}${defineFootnote(`deals.${id}`, deal)}`,
       ].map(cell);
     });
     const investors = [...new Set(deals.map(([, deal]) => deal.investor))];
     const investor = investors.length === 1 ? input.data.entities[investors[0]!]?.short_name : undefined;
-    const header = ['Layer', 'Company', investor ? `What ${escapeMarkdown(investor)} did` : 'Deal', 'Amount', 'Stake', 'Status, as reported'];
+    const header = ['Layer', 'Company', investor ? `What ${literal(investor)} did` : 'Deal', 'Amount', 'Stake', 'Status, as reported'];
     const lines = [
       `| ${header.join(' | ')} |`,
       '| --- | --- | --- | ---: | ---: | --- |',
       ...rows.map((row) => `| ${row.join(' | ')} |`),
     ];
-    return `\n\n[${escapeMarkdown(caption)}](${CAPTION_SCHEME}deals)\n\n${lines.join('\n')}\n\n`;
+    return `\n\n[${literal(caption)}](${CAPTION_SCHEME}deals)\n\n${lines.join('\n')}\n\n`;
   };
 
   const renderChanges = (changes: EditionChange[]): string => {
     const word = { added: 'Added', removed: 'Removed', changed: 'Changed' } as const;
     const lines = changes.map((change) => {
-      const what = `${escapeMarkdown(change.label)} (${codePath(change.path)})`;
-      const value =
-        change.kind === 'changed'
-          ? `${escapeMarkdown(change.before ?? '')} → ${escapeMarkdown(change.after ?? '')}`
-          : escapeMarkdown((change.kind === 'added' ? change.after : change.before) ?? '');
+      const what = `${literal(change.label)} (${codePath(change.path)})`;
+      const single = (change.kind === 'added' ? change.after : change.before) ?? '';
+      const value = change.kind === 'changed' ? `${literal(change.before ?? '')} → ${literal(change.after ?? '')}` : literal(single);
       // A removed entity's summary is its name, already shown as the label.
-      const shown = value && value !== escapeMarkdown(change.label) ? `: ${value}` : '';
+      const plain = change.kind === 'changed' ? `${normaliseSpace(change.before ?? '')} → ${normaliseSpace(change.after ?? '')}` : normaliseSpace(single);
+      const repeatsLabel = plain === normaliseSpace(change.label);
+      const shown = value && !repeatsLabel ? `: ${value}` : '';
       return `- **${word[change.kind]}:** ${what}${shown}`;
     });
     return lines.length ? `\n\n${lines.join('\n')}\n\n` : '';
@@ -754,6 +873,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       }
       return markdown;
     },
+    texts,
     footnoteDefinitions: () => [...footnotes].map(([label, text]) => `[^${label}]: ${text}`),
   };
 }
@@ -783,7 +903,7 @@ interface Finished {
 }
 
 /** Replaces placeholders by figures and numbered cross-references, vets links, and gives headings their ids. */
-function finishTree(tree: Root, source: string, charts: ChartMeta[], refs: ChartRef[], templates: NamedTemplate[]): Finished {
+function finishTree(tree: Root, markdownOf: (node: Node) => string, charts: ChartMeta[], refs: ChartRef[], templates: NamedTemplate[]): Finished {
   const problems: Located[] = [];
   const chartsById = new Map(charts.map((chart) => [chart.id, chart]));
   // A problem found in the rendered Markdown is pointed at the first template containing the offending text.
@@ -863,7 +983,7 @@ function finishTree(tree: Root, source: string, charts: ChartMeta[], refs: Chart
       case 'imageReference':
       case 'linkReference':
       case 'definition':
-        problems.push(inTemplates(sourceSlice(source, node).slice(0, 40), messages.templateNode(node.type)));
+        problems.push(inTemplates(markdownOf(node).slice(0, 40), messages.templateNode(node.type)));
         return;
       case 'figure':
         return;
@@ -885,7 +1005,7 @@ function finishTree(tree: Root, source: string, charts: ChartMeta[], refs: Chart
     }
     // GFM turns bare URLs and e-mail addresses in text into links; in the
     // briefing a link is written [text](url), so these come from data and go back to text.
-    const written = sourceSlice(source, link);
+    const written = markdownOf(link);
     if (parent && !written.startsWith('[') && !written.startsWith('<')) {
       parent.children.splice(index, 1, { type: 'text', value: plainText(link.children) } as never);
       return;

@@ -69,13 +69,19 @@ export const IGNORABLE_CHARACTERS = /[\u00ad\u200b\u200c\u200d\ufeff]/g;
 export function createCoverage(bytes: FontBytes): (char: string) => boolean {
   const faces = Object.values(openFaces(bytes));
   const direct = (char: string) => faces.every((face) => face.hasGlyphForCodePoint(char.codePointAt(0) ?? 0));
+  // Every string of every dataset is checked character by character, and the
+  // faces never change, so each character is looked up once per process.
+  const known = new Map<string, boolean>();
   return (char) => {
-    if (char === '\n' || IGNORABLE_CHARACTERS.test(char)) {
+    let drawable = known.get(char);
+    if (drawable === undefined) {
+      const fallback = GLYPH_FALLBACK[char];
+      const ignorable = IGNORABLE_CHARACTERS.test(char);
       IGNORABLE_CHARACTERS.lastIndex = 0;
-      return true;
+      drawable = char === '\n' || ignorable || direct(char) || (fallback !== undefined && [...fallback].every(direct));
+      known.set(char, drawable);
     }
-    const fallback = GLYPH_FALLBACK[char];
-    return direct(char) || (fallback !== undefined && [...fallback].every(direct));
+    return drawable;
   };
 }
 
