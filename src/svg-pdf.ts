@@ -38,11 +38,41 @@ export const PX_TO_PT = 72 / 96;
 /** Default PDF dates: the Unix epoch, as reproducible builds do when no date is given. */
 const EPOCH = new Date(0);
 
-/** Registers the four faces in `doc` under their FaceKey names ('regular', 'bold', ...). */
+/** pdfkit's per-document font object: the parts this module reaches into. */
+interface PdfkitFace {
+  font: object;
+  layoutCache?: Record<string, unknown>;
+}
+
+/**
+ * pdfkit's own word layouts (glyphs and scaled positions) of each parsed
+ * face, shared by every document of the process. pdfkit keeps them per
+ * document and never changes one once made (its text drawing and
+ * svg-to-pdfkit only read them), and they depend on the face alone.
+ */
+const layoutsByFace = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * Registers the four faces in `doc` under their FaceKey names ('regular',
+ * 'bold', ...): the process's parsed faces, so shaped words carry over between
+ * documents, and pdfkit's word layouts of each face with them (a --watch
+ * rebuild or the next report of a batch lays out only words it has not seen).
+ */
 export function registerFonts(doc: PDFKit.PDFDocument, fonts: FontBytes): void {
   const faces = openFaces(fonts);
-  // The process's parsed faces, so shaped words carry over between documents.
   for (const key of FACE_KEYS) doc.registerFont(key, faces[key] as unknown as Buffer);
+  const raw = doc as unknown as { font(...args: unknown[]): unknown; _font?: PdfkitFace };
+  const selectFont = raw.font;
+  raw.font = function (...args: unknown[]) {
+    const result = selectFont.apply(this, args);
+    const face = raw._font;
+    if (face?.layoutCache) {
+      let shared = layoutsByFace.get(face.font);
+      if (!shared) layoutsByFace.set(face.font, (shared = face.layoutCache));
+      face.layoutCache = shared;
+    }
+    return result;
+  };
 }
 
 /**
