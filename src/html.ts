@@ -18,6 +18,7 @@ import type { RenderedChart } from './charts.ts';
 import type { Briefing, FigureNode, OutlineEntry } from './content.ts';
 import { FACE_KEYS, FONT_FAMILY, type FaceKey, type FontBytes } from './fonts.ts';
 import { messages } from './messages.ts';
+import { remembered } from './recent.ts';
 
 /**
  * Ids of the page's own parts. Heading slugs (content.ts) never hold an
@@ -231,11 +232,10 @@ function renderFigure(state: State, node: FigureNode, chartsById: Map<string, Re
  * chart's renderer numbers its clip paths from 1 and ids must be unique.
  */
 function embedSvg(chart: RenderedChart, figure: FigureNode): Element {
-  const parsed = fromHtml(chart.svg, { fragment: true });
-  const svg = parsed.children.find((child): child is Element => child.type === 'element' && child.tagName === 'svg');
-  if (!svg) throw new Error(messages.htmlChartNotSvg(chart.id));
   const prefix = `${figure.identifier}-`;
-  cleanSvgNode(svg, prefix, true);
+  const cleaned = cleanSvg(`${prefix}\n${chart.svg}`);
+  if (!cleaned) throw new Error(messages.htmlChartNotSvg(chart.id));
+  const svg = structuredClone(cleaned);
   // The figure's own words name and describe the chart; the graphic's
   // insides are presentational under role="img".
   svg.children = svg.children.filter((child) => !(child.type === 'element' && (child.tagName === 'title' || child.tagName === 'desc')));
@@ -248,6 +248,19 @@ function embedSvg(chart: RenderedChart, figure: FigureNode): Element {
   svg.properties.ariaDescribedBy = [`${prefix}desc`];
   return svg;
 }
+
+/**
+ * A chart's SVG (after its id prefix and a newline) parsed and cleaned, or
+ * undefined if it holds no <svg>. Remembered: a --watch rebuild re-renders
+ * one chart, and the other figures' SVG is the same text as last time.
+ */
+const cleanSvg = remembered(16, (key): Element | undefined => {
+  const split = key.indexOf('\n');
+  const parsed = fromHtml(key.slice(split + 1), { fragment: true });
+  const svg = parsed.children.find((child): child is Element => child.type === 'element' && child.tagName === 'svg');
+  if (svg) cleanSvgNode(svg, key.slice(0, split), true);
+  return svg;
+});
 
 const SVG_DROPPED = new Set(['script', 'foreignObject', 'foreignobject', 'iframe', 'style', 'image', 'use', 'feImage', 'feimage']);
 const LOCAL_URL = /url\(\s*(['"]?)#([^'")\s]+)\1\s*\)/g;

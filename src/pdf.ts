@@ -34,7 +34,7 @@ import type { Briefing, FigureNode } from './content.ts';
 import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, type FaceKey, type FontBytes } from './fonts.ts';
 import { CliError } from './error.ts';
 import { messages } from './messages.ts';
-import { collectPdfBytes } from './pdf-bytes.ts';
+import { collectPdfBytes } from './pdf-speed.ts';
 import { drawSvg, PX_TO_PT, registerFonts } from './svg-pdf.ts';
 
 export interface PdfOptions {
@@ -214,7 +214,7 @@ interface Context {
   /** Filled after pagination: destination -> 1-based page. */
   destPages: Map<string, number>;
   measureCache: Map<string, number>;
-  glyphCache: Map<string, boolean>;
+  glyphCache: Record<FaceKey, Map<string, boolean>>;
   /** The briefing title: a top-level heading repeating it is already on the cover. */
   title: string;
   /** Depth of the tree's section headings, set as H2 under the cover's H1. */
@@ -329,7 +329,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     charts: new Map(charts.map((chart) => [chart.id, chart])),
     destPages: new Map(),
     measureCache: widthCache(fonts),
-    glyphCache: new Map(),
+    glyphCache: { regular: new Map(), italic: new Map(), bold: new Map(), boldItalic: new Map() },
     title: briefing.meta.title,
     sectionDepth: 6,
   };
@@ -444,30 +444,33 @@ function setFont(doc: Doc, style: { face: FaceKey; size: number }): void {
 function fitGlyphs(ctx: Context, text: string, face: FaceKey): string {
   // Soft hyphens and zero-width spaces carry no glyph of their own here.
   const cleaned = text.replace(IGNORABLE_CHARACTERS, '');
-  let out = '';
+  // Built only from the first character that needs its fallback (almost never).
+  let out: string | undefined;
+  let at = 0;
   for (const char of cleaned) {
     if (char === '\n' || hasGlyph(ctx, char, face)) {
-      out += char;
+      if (out !== undefined) out += char;
+      at += char.length;
       continue;
     }
     const fallback = GLYPH_FALLBACK[char];
     if (fallback !== undefined && [...fallback].every((c) => hasGlyph(ctx, c, face))) {
-      out += fallback;
+      out = (out ?? cleaned.slice(0, at)) + fallback;
+      at += char.length;
       continue;
     }
     throw new CliError(messages.pdfMissingGlyph(char, text));
   }
-  return out;
+  return out ?? cleaned;
 }
 
 function hasGlyph(ctx: Context, char: string, face: FaceKey): boolean {
-  const key = `${face}\u0000${char}`;
-  let known = ctx.glyphCache.get(key);
+  let known = ctx.glyphCache[face].get(char);
   if (known === undefined) {
     ctx.doc.font(face);
     const font = (ctx.doc as unknown as { _font: { font: { hasGlyphForCodePoint(cp: number): boolean } } })._font.font;
     known = font.hasGlyphForCodePoint(char.codePointAt(0) ?? 0);
-    ctx.glyphCache.set(key, known);
+    ctx.glyphCache[face].set(char, known);
   }
   return known;
 }

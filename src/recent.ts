@@ -1,6 +1,7 @@
 /**
  * Bounded in-process memory for results that depend only on their key: the
- * validated dataset, the content tree, compiled templates and chart specs.
+ * validated dataset, the content tree, compiled templates and chart specs,
+ * parsed Markdown shapes, cleaned chart SVG and deflated PDF streams.
  * A batch's reports and a --watch session's rebuilds share them; the bound
  * keeps a long session from growing without end.
  */

@@ -11,6 +11,7 @@ import PDFDocument from 'pdfkit';
 import type { RenderedChart } from './charts.ts';
 import { FACE_KEYS, faceFor, openFaces, type FontBytes } from './fonts.ts';
 import { messages } from './messages.ts';
+import { shareFaceLayouts } from './pdf-speed.ts';
 
 type SvgToPdf = (
   doc: PDFKit.PDFDocument,
@@ -38,20 +39,6 @@ export const PX_TO_PT = 72 / 96;
 /** Default PDF dates: the Unix epoch, as reproducible builds do when no date is given. */
 const EPOCH = new Date(0);
 
-/** pdfkit's per-document font object: the parts this module reaches into. */
-interface PdfkitFace {
-  font: object;
-  layoutCache?: Record<string, unknown>;
-}
-
-/**
- * pdfkit's own word layouts (glyphs and scaled positions) of each parsed
- * face, shared by every document of the process. pdfkit keeps them per
- * document and never changes one once made (its text drawing and
- * svg-to-pdfkit only read them), and they depend on the face alone.
- */
-const layoutsByFace = new WeakMap<object, Record<string, unknown>>();
-
 /**
  * Registers the four faces in `doc` under their FaceKey names ('regular',
  * 'bold', ...): the process's parsed faces, so shaped words carry over between
@@ -61,18 +48,7 @@ const layoutsByFace = new WeakMap<object, Record<string, unknown>>();
 export function registerFonts(doc: PDFKit.PDFDocument, fonts: FontBytes): void {
   const faces = openFaces(fonts);
   for (const key of FACE_KEYS) doc.registerFont(key, faces[key] as unknown as Buffer);
-  const raw = doc as unknown as { font(...args: unknown[]): unknown; _font?: PdfkitFace };
-  const selectFont = raw.font;
-  raw.font = function (...args: unknown[]) {
-    const result = selectFont.apply(this, args);
-    const face = raw._font;
-    if (face?.layoutCache) {
-      let shared = layoutsByFace.get(face.font);
-      if (!shared) layoutsByFace.set(face.font, (shared = face.layoutCache));
-      face.layoutCache = shared;
-    }
-    return result;
-  };
+  shareFaceLayouts(doc);
 }
 
 /**

@@ -519,9 +519,9 @@ describe('renderPdf options and errors', () => {
   });
 
   it('substitutes arrows the font lacks and refuses other missing glyphs', async () => {
-    const arrow = buildFixtureBriefing('## Flows\n\nCash \u2192 stakes.\n');
+    const arrow = buildFixtureBriefing('## Flows\n\nCash \u2192 stakes \u2264 value \u2192 returns.\n');
     const pdf = await open(await renderPdf(arrow, [], fonts, OPTIONS));
-    expect(squash((await readPage(pdf, 2)).flow)).toContain('Cash->stakes.');
+    expect(squash((await readPage(pdf, 2)).flow)).toContain('Cash->stakes<=value->returns.');
     const text = 'CATL (\u5b81\u5fb7\u65f6\u4ee3) in Chinese.';
     await expect(renderPdf(buildFixtureBriefing(`## Name\n\n${text}\n`), [], fonts, OPTIONS)).rejects.toThrow(
       messages.pdfMissingGlyph('\u5b81', text),

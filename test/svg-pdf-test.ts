@@ -90,26 +90,3 @@ describe('drawSvg', () => {
     await expect(drawAlone(svg)).rejects.toThrow(/image/);
   });
 });
-
-describe('registerFonts', () => {
-  /** A document with the faces registered, after measuring `text` in `face`. */
-  const measured = (face: string, text: string) => {
-    const doc = new PDFDocument({ size: [200, 100], margin: 0 });
-    registerFonts(doc, fonts);
-    doc.font(face).fontSize(10);
-    const width = doc.widthOfString(text);
-    return { doc, width, cache: (doc as unknown as { _font: { layoutCache: Record<string, unknown> } })._font.layoutCache };
-  };
-
-  it("shares pdfkit's word layouts of a face between documents, and keeps faces apart", () => {
-    const first = measured('regular', 'Contemporary Amperex');
-    const second = measured('regular', 'Technology');
-    expect(second.cache).toBe(first.cache);
-    expect(Object.keys(second.cache)).toEqual(expect.arrayContaining(['Contemporary ', 'Amperex', 'Technology']));
-    // The same words in the next document measure the same from the shared layouts.
-    expect(measured('regular', 'Contemporary Amperex').width).toBe(first.width);
-    const bold = measured('bold', 'Contemporary Amperex');
-    expect(bold.cache).not.toBe(first.cache);
-    expect(bold.width).not.toBe(first.width);
-  });
-});
