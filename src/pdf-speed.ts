@@ -219,3 +219,42 @@ export function shareFaceLayouts(doc: PDFKit.PDFDocument): void {
     return result;
   };
 }
+
+// ---------------------------------------------------------------------------
+// 3. Text runs
+
+/** JavaScript's `\s`, the whitespace pdfkit splits words on. */
+function isSpace(code: number): boolean {
+  return (
+    code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
+/** The number of words pdfkit counts in `text` (`text.trim().split(/\s+/)`, none if blank). */
+export function countWords(text: string): number {
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i));
+    if (!space && !inWord) words++;
+    inWord = !space;
+  }
+  return words;
+}
+
+/**
+ * Draws one line of text at (x, y), its baseline at y, as
+ * `doc.text(text, x, y, { lineBreak: false, baseline: 'alphabetic' })` does,
+ * given its width (already measured with the current font and size). That
+ * call copies its options, splits the text into lines, measures it twice and
+ * counts its words before drawing it; with no wrapping, alignment, link or
+ * decoration asked for, only the drawing (`_fragment`) writes anything.
+ */
+export function drawTextRun(doc: PDFKit.PDFDocument, text: string, x: number, y: number, width: number): void {
+  const raw = doc as unknown as { x: number; y: number; _fragment(text: string, x: number, y: number, options: object): void };
+  raw.x = x;
+  raw.y = y;
+  raw._fragment(text, x, y, { lineBreak: false, baseline: 'alphabetic', columns: 0, columnGap: 18, rotation: 0, textWidth: width, wordCount: countWords(text) });
+  raw.x = x + width;
+}

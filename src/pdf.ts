@@ -34,7 +34,7 @@ import type { Briefing, FigureNode } from './content.ts';
 import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, type FaceKey, type FontBytes } from './fonts.ts';
 import { CliError } from './error.ts';
 import { messages } from './messages.ts';
-import { collectPdfBytes } from './pdf-speed.ts';
+import { collectPdfBytes, drawTextRun } from './pdf-speed.ts';
 import { drawSvg, PX_TO_PT, registerFonts } from './svg-pdf.ts';
 
 export interface PdfOptions {
@@ -768,7 +768,7 @@ function drawFrag(doc: Doc, frag: Frag, x: number, baseline: number, lineSize: n
   setFont(doc, style);
   doc.fillColor(style.color);
   const y = style.sup ? baseline - lineSize * 0.36 : baseline;
-  doc.text(frag.text, x + frag.x, y, { lineBreak: false, baseline: 'alphabetic' });
+  drawTextRun(doc, frag.text, x + frag.x, y, frag.width);
   if (style.strike) {
     const lineY = y - style.size * 0.3;
     doc.save().moveTo(x + frag.x, lineY).lineTo(x + frag.x + frag.width, lineY).lineWidth(0.6).strokeColor(style.color).stroke().restore();

@@ -41,6 +41,9 @@ const siblings = (out: string) => {
   };
 };
 
+/** How many output files are written and flushed at once (Node's thread pool has four threads). */
+const WRITES_AT_ONCE = 8;
+
 /** Writes bytes to a temp file beside `path`, flushes it, then renames it into place. */
 export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
@@ -139,11 +142,18 @@ export async function commitOutputs(out: string, files: OutputFile[], keep: (pat
     await rm(staging, { recursive: true, force: true });
     // Not recursive: Node's recursive mkdir reports ENOENT, not EROFS, on a read-only mount.
     await mkdir(staging);
-    for (const file of files) {
-      const target = join(staging, file.path);
-      await mkdir(dirname(target), { recursive: true });
-      await writeAtomic(target, file.bytes);
-    }
+    for (const folder of new Set(files.map((file) => dirname(join(staging, file.path))))) await mkdir(folder, { recursive: true });
+    // Several at a time: each waits on its own flush to disk, and Node runs
+    // those on its thread pool (a batch writes two files per report, and
+    // --watch waits for these before it says "rebuilt").
+    const queue = [...files];
+    const writeNext = async (): Promise<void> => {
+      for (let file = queue.shift(); file; file = queue.shift()) await writeAtomic(join(staging, file.path), file.bytes);
+    };
+    // All settle before a failure is reported, so none is still writing when the staging folder is removed.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(WRITES_AT_ONCE, files.length) }, writeNext));
+    const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (error) {
     await rm(staging, { recursive: true, force: true }).catch(() => {});
     explain(error, out);

@@ -3,12 +3,13 @@ import PDFDocument from 'pdfkit';
 import { describe, expect, it, vi } from 'vitest';
 import type { PdfOptions } from '../src/pdf.ts';
 import { renderPdf } from '../src/pdf.ts';
+import { countWords } from '../src/pdf-speed.ts';
 import { registerFonts } from '../src/svg-pdf.ts';
 import { buildFixtureBriefing, buildFixtureCharts, hasRealEdition, loadRealEdition, readFixtureFonts } from './fixtures/pdf/fixture.ts';
 
 // renderPdf is run twice on the same input: once as the build runs it, once
 // with pdfkit left entirely to itself (its own byte output, per-document word
-// layouts and encoding). The switch lives in the mocked module, so the real
+// layouts and encoding, and doc.text for every run of text). The switch lives in the mocked module, so the real
 // renderPdf runs both times.
 const route = vi.hoisted(() => ({ pdfkitOwn: false }));
 vi.mock('../src/pdf-speed.ts', async (importOriginal) => {
@@ -23,6 +24,10 @@ vi.mock('../src/pdf-speed.ts', async (importOriginal) => {
     },
     shareFaceLayouts(doc: PDFKit.PDFDocument): void {
       if (!route.pdfkitOwn) actual.shareFaceLayouts(doc);
+    },
+    drawTextRun(doc: PDFKit.PDFDocument, text: string, x: number, y: number, width: number): void {
+      if (!route.pdfkitOwn) actual.drawTextRun(doc, text, x, y, width);
+      else doc.text(text, x, y, { lineBreak: false, baseline: 'alphabetic' });
     },
   };
 });
@@ -133,5 +138,18 @@ describe('shareFaceLayouts', () => {
     expect(second.layoutCache).toBe(first.layoutCache);
     expect(Object.keys(second.layoutCache)).toEqual(expect.arrayContaining(['Contemporary ', 'Amperex']));
     expect((faceOf('bold').face as unknown as { layoutCache: object }).layoutCache).not.toBe(first.layoutCache);
+  });
+});
+
+describe('countWords', () => {
+  it("counts words as pdfkit's split on JavaScript whitespace does", () => {
+    const pdfkit = (text: string) => (text.trim() ? text.trim().split(/\s+/).length : 0);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'Zh', '.', ' ', '  ', '\t', '\n', '\u00a0', '\u2009', '\u3000', '\ufeff', '\u200b', '—'), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        expect(countWords(text)).toBe(pdfkit(text));
+      }),
+      { numRuns: 500, seed: 11 },
+    );
   });
 });
