@@ -432,8 +432,8 @@ function createChartText(file: string, rows: Row[] | undefined, dataName: string
 
 type TitleSpec = string | string[] | { text?: string | string[]; subtitle?: string | string[]; [key: string]: unknown };
 
-function fillTitle(title: TitleSpec, text: ChartText): TitleSpec {
-  const fill = (value: string | string[]) => (Array.isArray(value) ? value.map(text.fill) : text.fill(value));
+function fillTitle(title: TitleSpec, fillText: (template: string) => string): TitleSpec {
+  const fill = (value: string | string[]) => (Array.isArray(value) ? value.map((line) => fillText(line)) : fillText(value));
   if (typeof title === 'string' || Array.isArray(title)) return fill(title);
   return {
     ...title,
@@ -573,15 +573,21 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
 }
 
 /**
- * Vega-Lite's compile depends only on the (filled) spec and the theme, and the
- * data comes by name, so every report of a batch and every --watch rebuild
- * shares it: kept per file and spec text (its warnings too, repeated on each
- * use), for the most recent specs. Each use gets its own copy, since vega's
- * parser may annotate the spec it reads.
+ * Vega-Lite's compile depends only on the spec and the theme, and the data
+ * comes by name, so every report of a batch and every --watch rebuild shares
+ * it: kept per file and spec text (its warnings too, repeated on each use),
+ * for the most recent specs. The title is the one part filled from the data
+ * ("... shipments, 2025, GWh"), so it is compiled as tokens (U+E000, a number,
+ * U+E001) that Vega-Lite copies into the Vega spec like any string, and the
+ * filled text replaces them in each use's copy: a batch's charts of one kind
+ * compile once. Each use gets its own copy, since vega's parser may annotate
+ * the spec it reads.
  */
 const compiledSpecs = recent<{ json: string; warnings: string[] }>(64);
+const FILLED_TOKEN = /\ue000(\d+)\ue001/g;
 
-function compileSpec(file: string, spec: TopLevelSpec, warnings: string[]): { spec: vega.Spec } {
+/** Compiles `spec` whose strings may hold tokens for `filled[n]` (exported for test/charts-test.ts). */
+export function compileSpec(file: string, spec: TopLevelSpec, filled: readonly string[], warnings: string[]): { spec: vega.Spec } {
   const key = `${file}\u0000${JSON.stringify(spec)}`;
   let entry = compiledSpecs.get(key);
   if (!entry) {
@@ -590,7 +596,9 @@ function compileSpec(file: string, spec: TopLevelSpec, warnings: string[]): { sp
     entry = compiledSpecs.set(key, { json: JSON.stringify(compiled.spec), warnings: own });
   }
   warnings.push(...entry.warnings);
-  return { spec: JSON.parse(entry.json) as vega.Spec };
+  // Inside a JSON string, so each text goes in as JSON would write it.
+  const json = entry.json.replace(FILLED_TOKEN, (_, n: string) => JSON.stringify(filled[Number(n)]).slice(1, -1));
+  return { spec: JSON.parse(json) as vega.Spec };
 }
 
 /** Renders one spec to an accessible, deterministic SVG (no cache). */
@@ -634,14 +642,22 @@ export async function renderChart(
   const topRows = typeof top?.name === 'string' ? datasets[top.name] : Array.isArray(top?.values) ? (top.values as Row[]) : undefined;
   const text = createChartText(file, topRows, topName);
   const usermeta = isObject(spec.usermeta) ? spec.usermeta : {};
-  const title = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, text);
-  const filledSpec = { ...spec, ...(title !== undefined ? { title } : {}) } as unknown as TopLevelSpec;
+  const title = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, text.fill);
+  const filled: string[] = [];
+  const token = (template: string) => {
+    if (!hasPlaceholder(template)) return template;
+    const value = text.fill(template);
+    // Blank text stays itself: Vega-Lite may leave out a blank title part.
+    return value.trim() ? `\ue000${filled.push(value) - 1}\ue001` : value;
+  };
+  const tokenTitle = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, token);
+  const compileTarget = { ...spec, ...(tokenTitle !== undefined ? { title: tokenTitle } : {}) } as unknown as TopLevelSpec;
 
   // 4. compile with the theme under the spec's own config (once per spec text:
   //    data is bound by name at step 5, so a batch's reports share it)
   let compiled: { spec: vega.Spec };
   try {
-    compiled = compileSpec(file, filledSpec, warnings);
+    compiled = compileSpec(file, compileTarget, filled, warnings);
   } catch (error) {
     if (options.schemaCheck === 'on-error') explain();
     throw new CliError(messages.chartInvalid(file, (error as Error).message));

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as vl from 'vega-lite';
 import {
   bindChartData,
+  compileSpec,
   createChartLoader,
   renderChart,
   renderCharts,
@@ -16,6 +18,7 @@ import {
   type RenderedChart,
 } from '../src/charts.ts';
 import type { Derived } from '../src/derive.ts';
+import { THEME } from '../src/theme.ts';
 import { CliError } from '../src/error.ts';
 import type { FontBytes } from '../src/fonts.ts';
 import { messages } from '../src/messages.ts';
@@ -267,6 +270,19 @@ describe('determinism and the cache', () => {
     expect(third.rendered.sort()).toEqual(['deals', 'shipments']);
     expect(third.reused.sort()).toEqual(CHART_IDS.filter((id) => id !== 'deals' && id !== 'shipments').sort());
     expect(third.charts.find((c) => c.id === 'deals')!.title).toContain('by amount disclosed');
+  });
+
+  it('compiles a spec with tokens in its title to the Vega spec its filled title gives', () => {
+    const texts = ['CATL battery shipments by segment, 2025, GWh', 'Quote " and backslash \\ and “curly” — 39.5%', 'Line one\nline two', '{{not a placeholder}}'];
+    for (const source of specs) {
+      const spec = JSON.parse(source.text) as Record<string, unknown>;
+      for (const [a, b] of [[0, 1], [2, 3], [1, 2]] as const) {
+        const direct = vl.compile({ ...spec, title: { text: texts[a], subtitle: [texts[b], 'fixed'] } } as never, { config: THEME }).spec;
+        const warnings: string[] = [];
+        const viaTokens = compileSpec(source.file, { ...spec, title: { text: '\ue0000\ue001', subtitle: ['\ue0001\ue001', 'fixed'] } } as never, [texts[a]!, texts[b]!], warnings);
+        expect(viaTokens.spec).toEqual(JSON.parse(JSON.stringify(direct)));
+      }
+    }
   });
 
   it('re-renders when the fonts change', async () => {
