@@ -90,7 +90,13 @@ const RENDERER_VERSION = '1';
 
 const DOLLARS = { million: 1e6, billion: 1e9 } as const;
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const number = (value: number, digits = 1) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits }).format(value);
+// A formatter per precision, made once: making an Intl.NumberFormat costs far more than formatting with it.
+const numberFormats = new Map<number, Intl.NumberFormat>();
+const number = (value: number, digits = 1) => {
+  let format = numberFormats.get(digits);
+  if (!format) numberFormats.set(digits, (format = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits })));
+  return format.format(value);
+};
 
 function millions(figure: UsdFigure): number {
   return (figure.value * DOLLARS[figure.scale]) / DOLLARS.million;

@@ -537,6 +537,8 @@ const TOKEN_CLOSE = '\ue001';
 const TOKEN_WRITTEN = /(?:\\[!-/:-@[-`{-~]|[^\\])\ue000(\d+)\ue001(?:\\[!-/:-@[-`{-~]|.)/gsu;
 /** A token as it reads in a text node, escapes resolved. */
 const TOKEN_READ = /.\ue000(\d+)\ue001./gsu;
+/** Half a surrogate pair without the other half (written out: a Unicode property class costs milliseconds to compile). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** What may stand just before and just after a token for it to be used. */
 const TOKEN_NEIGHBOURS = { before: /^$|[\s([“‘"'*_~|]$/u, after: /^(?:$|[\s)\][”’"'*_~|,;!?]|[.:](?:\s|$))/u };
 
@@ -558,7 +560,7 @@ export function createLiterals(): Literals {
       const chars = [...text];
       // GFM reads www., scheme:// and e-mail addresses as links even through escapes: such text is parsed as itself.
       // A lone surrogate could pair with a neighbour's across the token: also parsed as itself (validation refuses them anyway).
-      if (chars.length < 3 || /www\.|[:@]|\p{Cs}/iu.test(text)) return escapeAscii(text);
+      if (chars.length < 3 || /www\.|[:@]/i.test(text) || LONE_SURROGATE.test(text)) return escapeAscii(text);
       texts.push(text);
       return `${end(chars[0]!)}${TOKEN_OPEN}${texts.length - 1}${TOKEN_CLOSE}${end(chars.at(-1)!)}`;
     },

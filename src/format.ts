@@ -4,6 +4,7 @@
  * "40.7%" and "29 November 2026" are written the same way in the prose, the
  * footnotes, the deals table and the editions diff.
  */
+import { remembered } from './recent.ts';
 
 /** What a figure needs to be formatted: the value, its unit and (USD) scale. */
 export interface FigureLike {
@@ -37,8 +38,10 @@ const SCALE_SUFFIX = { million: 'm', billion: 'bn' } as const;
 // no spell-out, so this is English only; other languages get digits.
 const ENGLISH_COUNTS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 
-/** Makes the formatter for a BCP 47 language tag (the dataset's `edition.language`). */
-export function createFormatter(language: string): Formatter {
+/** The formatter for a BCP 47 language tag (the dataset's `edition.language`), made once per tag: Intl's formatters are costly to make. */
+export const createFormatter = remembered(8, makeFormatter);
+
+function makeFormatter(language: string): Formatter {
   const currency = new Intl.NumberFormat(language, { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 2 });
   const currencyMillions = new Intl.NumberFormat(language, { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 1 });
   const percent = new Intl.NumberFormat(language, { style: 'percent', minimumFractionDigits: 0, maximumFractionDigits: 1 });
