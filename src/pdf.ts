@@ -213,7 +213,8 @@ interface Context {
   charts: Map<string, RenderedChart>;
   /** Filled after pagination: destination -> 1-based page. */
   destPages: Map<string, number>;
-  measureCache: Map<string, number>;
+  /** Word widths by face, size and text. */
+  measureCache: Map<FaceKey, Map<number, Map<string, number>>>;
   glyphCache: Record<FaceKey, Map<string, boolean>>;
   /** The briefing title: a top-level heading repeating it is already on the cover. */
   title: string;
@@ -310,9 +311,9 @@ export async function renderPdf(
  * the life of the process: a --watch rebuild or the next report of a batch
  * measures only words it has not seen.
  */
-const widthsByFonts = new WeakMap<FontBytes, Map<string, number>>();
+const widthsByFonts = new WeakMap<FontBytes, Map<FaceKey, Map<number, Map<string, number>>>>();
 
-function widthCache(fonts: FontBytes): Map<string, number> {
+function widthCache(fonts: FontBytes): Map<FaceKey, Map<number, Map<string, number>>> {
   let cache = widthsByFonts.get(fonts);
   if (!cache) widthsByFonts.set(fonts, (cache = new Map()));
   return cache;
@@ -476,12 +477,16 @@ function hasGlyph(ctx: Context, char: string, face: FaceKey): boolean {
 }
 
 function measure(ctx: Context, text: string, style: { face: FaceKey; size: number }): number {
-  const key = `${style.face}\u0000${style.size}\u0000${text}`;
-  let width = ctx.measureCache.get(key);
+  // Maps by face and size, so no key string is built for every word.
+  let sizes = ctx.measureCache.get(style.face);
+  if (!sizes) ctx.measureCache.set(style.face, (sizes = new Map()));
+  let widths = sizes.get(style.size);
+  if (!widths) sizes.set(style.size, (widths = new Map()));
+  let width = widths.get(text);
   if (width === undefined) {
     setFont(ctx.doc, style);
     width = ctx.doc.widthOfString(text);
-    ctx.measureCache.set(key, width);
+    widths.set(text, width);
   }
   return width;
 }
