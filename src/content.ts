@@ -574,7 +574,11 @@ const parseShape = remembered(8, (source): Root => fromMarkdown(source, MARKDOWN
 
 /** The Markdown with every token written out as escaped text: what escapeMarkdown alone gives. */
 export function writeOut(markdown: string, texts: readonly string[]): string {
-  return markdown.replace(TOKEN_WRITTEN, (_, number: string) => escapeAscii(texts[Number(number)]!));
+  // A token-shaped run that is not one of ours (private-use characters in a template) stays as written.
+  return markdown.replace(TOKEN_WRITTEN, (run, number: string) => {
+    const text = texts[Number(number)];
+    return text === undefined ? run : escapeAscii(text);
+  });
 }
 
 /**

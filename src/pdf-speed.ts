@@ -1,9 +1,10 @@
 /**
  * pdfkit made cheaper for the work a briefing gives it, without changing a
- * byte of what it writes. Only a document's own objects are touched (its
+ * byte of what it writes. Only a document's own objects are changed (its
  * `_write`, `font` and `ref`, and methods of the objects those make), never
- * pdfkit's classes; test/pdf-speed-test.ts compares each change with pdfkit's
- * own code on the same input.
+ * pdfkit's classes, and one private method is called (`_fragment`);
+ * test/pdf-speed-test.ts compares each change with pdfkit's own code on the
+ * same input. Upgrading pdfkit means running that test first.
  *
  * 1. Bytes (`collectPdfBytes`). pdfkit turns every line it writes into its
  *    own Uint8Array: each content operator of a page (`addContent` ->
@@ -19,12 +20,20 @@
  *    time and keeps each word's glyphs and scaled positions per document; here
  *    per parsed face, for every document of the process, since they depend on
  *    the face alone and pdfkit never changes one once made (its text drawing
- *    and svg-to-pdfkit only read them). A string's layout joins its words'
- *    without copying the whole so far at every word, as pdfkit's does.
+ *    and svg-to-pdfkit only read them). A string's layout appends its
+ *    words' layouts in place, where pdfkit's copies the whole so far at
+ *    every word.
+ * 3. Text runs (`drawTextRun`). A line's runs are drawn by pdfkit's own
+ *    drawing step with the width the layout already measured, skipping what
+ *    `doc.text` does around it for wrapping, which a measured line never
+ *    needs.
  */
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { recent } from './recent.ts';
+
+// ---------------------------------------------------------------------------
+// 1. Bytes
 
 type Piece = string | Uint8Array;
 
