@@ -85,6 +85,18 @@ beforeAll(async () => {
 
 afterAll(removeTemps);
 
+/** The InputError `fn` throws (failing the test if it throws anything else, or nothing). */
+function inputErrorOf(fn: () => unknown): InputError {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(InputError);
+  return error as InputError;
+}
+
 describe('hostile input: markup in the data', () => {
   it('stays inert text in the HTML: no script, no handlers, no javascript: links, every planted string visible', async () => {
     const html = await readFile(join(out, `${REPORT_ID}.html`), 'utf8');
@@ -170,14 +182,7 @@ describe('hostile input: URLs', () => {
   it.each(REFUSED)('refuses %j in a source url, located at the value', (url) => {
     const text = shipped.replace('    truncated: true', `    url: ${JSON.stringify(url)}\n    truncated: true`);
     expect(text).not.toBe(shipped);
-    let error: unknown;
-    try {
-      validateDataset(parseYaml(FILE, encode(text)));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(InputError);
-    const issues = (error as InputError).issues;
+    const issues = inputErrorOf(() => validateDataset(parseYaml(FILE, encode(text)))).issues;
     expect(issues.map((i) => i.path)).toEqual(['sources.vector.url']);
     expect(issues[0]).toMatchObject({ file: FILE, ...positionOf(text, JSON.stringify(url)) });
   });
@@ -308,14 +313,7 @@ describe('hostile input: paths cannot leave the project or templates/', () => {
       'dataset: data/catl-ai-stack.yaml',
       field === 'dataset' ? `dataset: ${JSON.stringify(path)}` : 'dataset: data/catl-ai-stack.yaml',
     );
-    let error: unknown;
-    try {
-      normalizeReports(parseYaml(CONFIG, encode(text)));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).issues).toEqual([expect.objectContaining({ file: CONFIG, path: `reports.0.${field}`, ...positionOf(text, JSON.stringify(path)) })]);
+    expect(inputErrorOf(() => normalizeReports(parseYaml(CONFIG, encode(text)))).issues).toEqual([expect.objectContaining({ file: CONFIG, path: `reports.0.${field}`, ...positionOf(text, JSON.stringify(path)) })]);
   });
 
   const TEMPLATES = 'templates/briefing';

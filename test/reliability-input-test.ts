@@ -92,6 +92,27 @@ function damagedYaml(base: unknown, d: Damage): Uint8Array {
   return mutateText(expandNesting(stringify(tree), nests), d.text);
 }
 
+/**
+ * The property every YAML input must hold: `base` damaged at random ends in
+ * `check` passing (valid) or in a clear, located error for `file`, within the
+ * hang bound; each run's outcome goes into `seen`.
+ */
+function endsValidOrClear(seen: ReturnType<typeof tally>, file: string, base: unknown, check: (bytes: Uint8Array) => void) {
+  return fc.property(damage, (d) => {
+    seen.tried(d);
+    const bytes = damagedYaml(base, d);
+    bounded(() => {
+      try {
+        check(bytes);
+        seen.add('valid', '');
+      } catch (error) {
+        const { outcome, message } = expectClearError(error, file, bytes);
+        seen.add(outcome, message);
+      }
+    });
+  });
+}
+
 afterAll(removeTemps);
 
 const DATASET = 'data/catl-ai-stack.yaml';
@@ -106,22 +127,12 @@ describe('bad input: the dataset', () => {
   it(`ends valid or in located errors for ${DATASET_RUNS.numRuns} random mutations (seed ${DATASET_RUNS.seed})`, () => {
     const seen = tally();
     fc.assert(
-      fc.property(damage, (d) => {
-        seen.tried(d);
-        const bytes = damagedYaml(datasetValue, d);
-        bounded(() => {
-          try {
-            const derived = deriveFigures(validateDataset(parseYaml(DATASET, bytes)));
-            Object.values(derived.totals).forEach(checkFigure);
-            Object.values(derived.figures).forEach(checkFigure);
-            Object.values(derived.deals).forEach((deal) => deal.implied_value && checkFigure(deal.implied_value));
-            Object.values(derived.rounds).forEach((round) => checkFigure(round.share_of_valuation));
-            seen.add('valid', '');
-          } catch (error) {
-            const { outcome, message } = expectClearError(error, DATASET, bytes);
-            seen.add(outcome, message);
-          }
-        });
+      endsValidOrClear(seen, DATASET, datasetValue, (bytes) => {
+        const derived = deriveFigures(validateDataset(parseYaml(DATASET, bytes)));
+        Object.values(derived.totals).forEach(checkFigure);
+        Object.values(derived.figures).forEach(checkFigure);
+        Object.values(derived.deals).forEach((deal) => deal.implied_value && checkFigure(deal.implied_value));
+        Object.values(derived.rounds).forEach((round) => checkFigure(round.share_of_valuation));
       }),
       DATASET_RUNS,
     );
@@ -183,25 +194,15 @@ describe('bad input: reports.yaml', () => {
   it(`ends valid or in located errors for ${REPORTS_RUNS.numRuns} random mutations (seed ${REPORTS_RUNS.seed})`, () => {
     const seen = tally();
     fc.assert(
-      fc.property(damage, (d) => {
-        seen.tried(d);
-        const bytes = damagedYaml(configValue, d);
-        bounded(() => {
-          try {
-            const reports = normalizeReports(parseYaml(CONFIG, bytes));
-            // A config that passes may only name folders inside the project.
-            for (const report of reports) {
-              for (const path of [report.dataset, report.templates, report.charts, report.editions]) {
-                const full = resolve(ROOT, path);
-                expect(full === ROOT || full.startsWith(ROOT + sep), `${path} escapes the project`).toBe(true);
-              }
-            }
-            seen.add('valid', '');
-          } catch (error) {
-            const { outcome, message } = expectClearError(error, CONFIG, bytes);
-            seen.add(outcome, message);
+      endsValidOrClear(seen, CONFIG, configValue, (bytes) => {
+        const reports = normalizeReports(parseYaml(CONFIG, bytes));
+        // A config that passes may only name folders inside the project.
+        for (const report of reports) {
+          for (const path of [report.dataset, report.templates, report.charts, report.editions]) {
+            const full = resolve(ROOT, path);
+            expect(full === ROOT || full.startsWith(ROOT + sep), `${path} escapes the project`).toBe(true);
           }
-        });
+        }
       }),
       REPORTS_RUNS,
     );
