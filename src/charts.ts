@@ -603,7 +603,10 @@ export function compileSpec(file: string, spec: TopLevelSpec, filled: readonly s
   }
   warnings.push(...entry.warnings);
   // Inside a JSON string, so each text goes in as JSON would write it.
-  const json = entry.json.replace(FILLED_TOKEN, (_, n: string) => JSON.stringify(filled[Number(n)]).slice(1, -1));
+  const json = entry.json.replace(FILLED_TOKEN, (run, n: string) => {
+    const text = filled[Number(n)];
+    return text === undefined ? run : JSON.stringify(text).slice(1, -1);
+  });
   return { spec: JSON.parse(json) as vega.Spec };
 }
 
@@ -648,7 +651,6 @@ export async function renderChart(
   const topRows = typeof top?.name === 'string' ? datasets[top.name] : Array.isArray(top?.values) ? (top.values as Row[]) : undefined;
   const text = createChartText(file, topRows, topName);
   const usermeta = isObject(spec.usermeta) ? spec.usermeta : {};
-  const title = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, text.fill);
   const filled: string[] = [];
   const token = (template: string) => {
     if (!hasPlaceholder(template)) return template;
@@ -657,6 +659,8 @@ export async function renderChart(
     return value.trim() ? `\ue000${filled.push(value) - 1}\ue001` : value;
   };
   const tokenTitle = spec.title === undefined ? undefined : fillTitle(spec.title as TitleSpec, token);
+  // The title as shown: each template filled once, above, and put back in place of its token.
+  const title = tokenTitle === undefined ? undefined : fillTitle(tokenTitle, (part) => part.replace(FILLED_TOKEN, (run, n: string) => filled[Number(n)] ?? run));
   const compileTarget = { ...spec, ...(tokenTitle !== undefined ? { title: tokenTitle } : {}) } as unknown as TopLevelSpec;
 
   // 4. compile with the theme under the spec's own config (once per spec text:
