@@ -25,7 +25,7 @@ import { DIST, loadBundle } from './load.js';
 setFlagsFromString('--interrupt-budget=540672');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entries = { report: 'src/cli.ts', chart: 'src/chart-cli.ts' };
+const entries = { report: 'src/cli.ts', chart: 'src/chart-cli.ts', 'new-report': 'src/new-report.ts', schema: 'src/schema-cli.ts' };
 // Built alongside: the worker-pool task, loaded by bin/worker.js in each worker thread.
 const extra = { worker: 'src/worker.ts' };
 const command = process.argv[2];

@@ -4,11 +4,12 @@
  *
  *   reports.yaml ─parseYaml─▶ YamlSource ─normalizeReports─▶ Report[]     (config.ts)
  *   for each Report, on a worker pool:
- *     data/*.yaml ─read─▶ Uint8Array ─parseYaml─▶ YamlSource              (load.ts)
- *       ─validateDataset─▶ Dataset ─deriveFigures─▶ Derived              (validate.ts, derive.ts)
- *     templates/charts/*.vl.json + Dataset + Derived
+ *     data/*.yaml (+ its CSV tables) ─read─▶ Uint8Array ─parseYaml─▶ YamlSource     (load.ts)
+ *       ─validateDataset─▶ Dataset ─deriveDataset─▶ Derived (figures, checks, views)
+ *                                                       (dataset/validate.ts, dataset/derive.ts)
+ *     <charts>/*.vl.json + Dataset + Derived
  *       ─bindChartData, renderCharts─▶ RenderedChart[]  (cached by hash)  (charts.ts)
- *     templates/briefing/*.hbs + Dataset + Derived + RenderedChart[]
+ *     <templates>/*.hbs + Dataset + Derived + RenderedChart[]
  *       ─buildBriefing─▶ Briefing (one mdast tree)                        (content.ts)
  *     Briefing ─renderHtml─▶ string      Briefing ─renderPdf─▶ Uint8Array (html.ts, pdf.ts)
  *     ─▶ OutputFile[]
@@ -19,14 +20,15 @@ import { join } from 'node:path';
 import type { ChartCache, ChartSource, RenderedChart } from './charts.ts';
 import { normalizeReports, type Format, type Report } from './config.ts';
 import type { Briefing, TemplateSource } from './content.ts';
-import { countDataset, deriveFigures, type Derived } from './derive.ts';
-import { CliError } from './error.ts';
+import { deriveDataset, type Derived } from './dataset/derive.ts';
+import type { Dataset } from './dataset/schema.ts';
+import { locateProblem, validateDataset } from './dataset/validate.ts';
+import { CliError, InputError } from './error.ts';
 import { createCoverage, FACE_KEYS, fontPaths, isFontFile, loadFontkit, unpackWoff, type FontBytes } from './fonts.ts';
 import { parseYaml, type YamlSource } from './load.ts';
 import { recent } from './recent.ts';
 import { messages } from './messages.ts';
-import type { Dataset } from './schema.ts';
-import { checkCharacters, validateDataset } from './validate.ts';
+import { checkCharacters } from './validate.ts';
 import { commitOutputs, listFiles, sha256, type OutputFile } from './write.ts';
 
 /** What the build reads and reports; tests replace it. */
@@ -76,6 +78,8 @@ export async function readInput(path: string, effects: BuildEffects): Promise<Ui
 
 // The A4 and Letter editions (and a --watch session's unchanged previous edition) validate a dataset once.
 const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>(8);
+// Parsed YAML by path and bytes: what names the tables to read before the dataset's key is known.
+const sources = recent<YamlSource>(8);
 
 /**
  * Read -> parse -> validate one dataset, including the check that the
@@ -84,20 +88,59 @@ const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>
  */
 async function readDataset(path: string, effects: BuildEffects): Promise<{ sha256: string; source: YamlSource; data: Dataset; derived: Derived }> {
   const bytes = await readInput(path, effects);
-  const hash = sha256(bytes);
+  const yamlKey = `${path}\u0000${sha256(bytes)}`;
+  const source = sources.get(yamlKey) ?? sources.set(yamlKey, parseYaml(path, bytes));
+  const folder = path.includes('/') ? path.replace(/\/[^/]*$/, '') : '.';
+  const texts = await readTables(source.value, folder, effects);
+  // The dataset is its YAML and the CSV tables it names: an edit to either is a new dataset.
+  const hash = texts.size === 0 ? sha256(bytes) : sha256(JSON.stringify([sha256(bytes), ...[...texts.values()].map((table) => [table.file, table.text])]));
   const key = `${path}\u0000${hash}`;
   const known = datasets.get(key);
   if (known) return { sha256: hash, ...known };
-  const source = parseYaml(path, bytes);
-  const data = validateDataset(source);
+  const { data, tables } = validateDataset(source, (name) => texts.get(name));
   checkCharacters(source, (await loadFonts(effects)).canDraw);
-  return { sha256: hash, ...datasets.set(key, { source, data, derived: deriveFigures(data) }) };
+  const { derived, problems } = deriveDataset(data);
+  if (problems.length > 0) {
+    throw new InputError(path, problems.map((problem) => locateProblem(source, tables, problem)));
+  }
+  return { sha256: hash, ...datasets.set(key, { source, data, derived }) };
+}
+
+/** The CSV files the dataset's tables name, read from its folder; a missing one is left out (validation reports it where it is named). */
+async function readTables(raw: unknown, folder: string, effects: BuildEffects): Promise<Map<string, { file: string; text: string }>> {
+  const texts = new Map<string, { file: string; text: string }>();
+  const collections = (raw as { collections?: unknown } | null)?.collections;
+  if (!collections || typeof collections !== 'object') return texts;
+  for (const spec of Object.values(collections as Record<string, unknown>)) {
+    const name = (spec as { csv?: unknown } | null)?.csv;
+    if (typeof name !== 'string' || !/^[^/\\]+\.csv$/i.test(name) || texts.has(name)) continue;
+    const file = `${folder}/${name}`;
+    try {
+      texts.set(name, { file, text: new TextDecoder().decode(await effects.readFile(file)) });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return texts;
 }
 
 /** Load -> validate -> derive, writing nothing. */
 export async function loadDataset(path: string, effects: BuildEffects): Promise<CheckResult> {
   const { data, derived } = await readDataset(path, effects);
   return { data, derived, summary: messages.checkSummary(path, countDataset(data, derived)) };
+}
+
+/** Counts of what a dataset holds, for the --check summary. */
+function countDataset(data: Dataset, derived: Derived): { collections: number; records: number; figures: number; derived: number; checks: number; views: number } {
+  const collections = Object.values(data.collections);
+  return {
+    collections: collections.length,
+    records: collections.reduce((n, spec) => n + Object.keys(spec.records ?? {}).length + (spec.rows?.length ?? 0), Object.keys(data.entities).length),
+    figures: Object.keys(data.metrics).length,
+    derived: Object.keys(derived.figures).length,
+    checks: Object.keys(data.checks).length,
+    views: Object.keys(derived.views).length,
+  };
 }
 
 /** Reads and validates reports.yaml. */
@@ -211,12 +254,15 @@ async function readFolder(dir: string, suffix: string, effects: BuildEffects): P
 }
 
 /** The latest edition dataset in `dir` dated before `asOf`, if any (files named YYYY-MM-DD.yaml). */
-async function loadPreviousEdition(dir: string, asOf: string, effects: BuildEffects): Promise<{ file: string; data: Dataset } | undefined> {
-  const dated = (await effects.readDir(dir)).filter((name) => /^\d{4}-\d{2}-\d{2}\.yaml$/.test(name) && name.slice(0, 10) < asOf).sort();
-  const latest = dated.at(-1);
-  if (!latest) return undefined;
-  const file = `${dir}/${latest}`;
-  return { file, data: (await readDataset(file, effects)).data };
+async function loadPreviousEdition(dir: string, edition: Dataset['edition'], effects: BuildEffects): Promise<{ file: string; data: Dataset } | undefined> {
+  const dated = (await effects.readDir(dir)).filter((name) => /^\d{4}-\d{2}-\d{2}\.yaml$/.test(name) && name.slice(0, 10) < edition.as_of).sort();
+  // Only an earlier edition of the same report (the same edition id) is compared.
+  for (const name of dated.reverse()) {
+    const file = `${dir}/${name}`;
+    const { data } = await readDataset(file, effects);
+    if (data.edition.id === edition.id) return { file, data };
+  }
+  return undefined;
 }
 
 /** The content both editions are rendered from, with what it was made of. */
@@ -245,7 +291,7 @@ function objectId(value: object | undefined): number {
 
 /** Steps 1-3 of a report: dataset, charts and content, in memory. */
 export async function prepareEdition(
-  report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions'>,
+  report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions' | 'templatesAt'>,
   effects: BuildEffects,
   cache: ChartCache,
   time: Timer = async (_stage, run) => run(),
@@ -254,7 +300,7 @@ export async function prepareEdition(
   const fonts = await loadFonts(effects);
   const { sha256: datasetSha256, data, derived, previous } = await time('validate', async () => {
     const { sha256, data, derived } = await readDataset(report.dataset, effects);
-    const previous = await loadPreviousEdition(report.editions, data.edition.as_of, effects);
+    const previous = await loadPreviousEdition(report.editions, data.edition, effects);
     return { sha256, data, derived, previous };
   });
 
@@ -263,7 +309,7 @@ export async function prepareEdition(
   //    main thread never load vega, pdfkit or the Markdown toolchain.
   const [{ bindChartData, renderCharts }, { buildBriefing }] = await Promise.all([import('./charts.ts'), import('./content.ts')]);
   const chartResult = await time('charts', async () => {
-    const specs: ChartSource[] = (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text }));
+    const specs: ChartSource[] = report.charts ? (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text })) : [];
     return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache });
   });
   for (const warning of chartResult.warnings) effects.log(warning);
@@ -271,11 +317,26 @@ export async function prepareEdition(
   // 3. Content: templates -> one mdast tree for both editions.
   const briefing = await time('content', async () => {
     const templates: TemplateSource[] = (await readFolder(report.templates, '.hbs', effects)).map(({ name, file, text }) => ({ name, file, text }));
+    if (templates.length === 0) {
+      const at = report.templatesAt ?? { file: report.templates, line: 1, column: 1, path: '', message: '' };
+      throw new InputError(at.file, [{ ...at, message: messages.templatesMissing(report.templates) }]);
+    }
     // The same validated data (same objects), charts and template texts give the same tree.
     const key = [data, previous?.data].map((value) => objectId(value)).join(',') + '|' + chartResult.charts.map((chart) => chart.hash).join(',') + sha256(JSON.stringify(templates));
     return briefings.get(key) ?? briefings.set(key, buildBriefing({ data, derived, charts: chartResult.charts, templates, previous }));
   });
   return { datasetSha256, data, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
+}
+
+/**
+ * Everything a build would read, checked, and nothing written: the dataset
+ * (derived figures, checks, views), the chart specs (data names and fields,
+ * rendered in memory) and the templates (helpers, paths, figures).
+ */
+export async function checkReport(report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions' | 'templatesAt'>, effects: BuildEffects, cache: ChartCache): Promise<string> {
+  const edition = await prepareEdition(report, effects, cache);
+  const { summary } = await loadDataset(report.dataset, effects);
+  return `${summary}; ${messages.checkContent(report.templates, edition.charts.length)}`;
 }
 
 /** Builds one report's files in memory: nothing is written here. */

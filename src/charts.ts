@@ -1,7 +1,7 @@
 /**
  * Charts stage: Dataset + Derived + Vega-Lite specs -> RenderedChart[] (SVG).
  *
- *   Dataset, Derived ──bindChartData──▶ rows by data name    (no number typed in a spec)
+ *   Dataset, Derived ──bindChartData──▶ rows by data name: views, collections, tables (no number typed in a spec)
  *   spec text ──JSON.parse──▶ object ──schema check──▶ TopLevelSpec
  *     ──fill {{field}} in title/usermeta──▶ ──vl.compile(THEME)──▶ Vega spec
  *     ──vega.View(renderer none, fenced loader, font metrics)──▶ scenegraph
@@ -17,12 +17,14 @@ import { posix } from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import type { Derived, DerivedFigure } from './derive.ts';
-import { CliError } from './error.ts';
+import { formatterFor, type Derived } from './dataset/derive.ts';
+import type { Value } from './dataset/expression.ts';
+import { SCALE_FACTORS } from './dataset/model.ts';
+import { CliError, InputError } from './error.ts';
 import { createFontMetrics, faceFor, FACE_KEYS, FONT_FAMILY, type FontBytes, type FontMetrics } from './fonts.ts';
 import { messages } from './messages.ts';
 import { recent } from './recent.ts';
-import type { Dataset, Metric, UsdFigure } from './schema.ts';
+import type { Dataset } from './dataset/schema.ts';
 import { INK_SOFT, THEME } from './theme.ts';
 
 /** A chart rendered to SVG, with the words the editions put around it. */
@@ -33,7 +35,7 @@ export interface RenderedChart {
   description: string;
   /** One sentence for the figure caption. */
   caption: string;
-  /** Source line, e.g. "Source: Vector, “CATL closes the loop on AI compute” (c. April–June 2026)". */
+  /** Source line, e.g. "Source: Example Weekly, “Title of the article” (c. April–June 2026)". */
   source: string;
   svg: string;
   width: number;
@@ -86,10 +88,8 @@ type Row = Record<string, unknown>;
 const RENDERER_VERSION = '1';
 
 // ---------------------------------------------------------------------------
-// Data binding: every number a chart shows comes from here.
+// Data binding: every number a chart shows comes from the dataset, by name.
 
-const DOLLARS = { million: 1e6, billion: 1e9 } as const;
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 // A formatter per precision, made once: making an Intl.NumberFormat costs far more than formatting with it.
 const numberFormats = new Map<number, Intl.NumberFormat>();
 const number = (value: number, digits = 1) => {
@@ -98,158 +98,72 @@ const number = (value: number, digits = 1) => {
   return format.format(value);
 };
 
-function millions(figure: UsdFigure): number {
-  return (figure.value * DOLLARS[figure.scale]) / DOLLARS.million;
-}
-
-/** "$942m", "$1.54bn": the scale a reader expects, from $1bn up in billions. */
-function formatUsdMillions(value: number): string {
-  return value >= 1000 ? `$${number(value / 1000, 2)}bn` : `$${number(value, 1)}m`;
-}
-
-function formatDerivedUsd(figure: DerivedFigure): string {
-  return formatUsdMillions(figure.scale === 'billion' ? figure.value * 1000 : figure.value);
-}
-
-const signed = (value: number, digits = 1) => `${value > 0 ? '+' : value < 0 ? '−' : ''}${number(Math.abs(value), digits)}`;
-
-/** One point of a period in words: "2025", "Q1 2025", "April 2026", "15 April 2026". */
-function formatPeriodPart(part: string): string {
-  const [year, rest, day] = part.split('-');
-  if (!rest) return year!;
-  if (/^[QH]\d$/.test(rest)) return `${rest} ${year}`;
-  const month = MONTHS[Number(rest) - 1]!;
-  return day ? `${Number(day)} ${month} ${year}` : `${month} ${year}`;
-}
-
-/** A period in words; a range within one year keeps the year once ("April–June 2026"). */
-export function formatPeriod(period: string): string {
-  const [from, to] = period.split('/');
-  if (!to) return formatPeriodPart(from!);
-  const [a, b] = [formatPeriodPart(from!), formatPeriodPart(to)];
-  const [aYear, bYear] = [from!.slice(0, 4), to.slice(0, 4)];
-  return aYear === bYear ? `${a.replace(` ${aYear}`, '')}–${b}` : `${a}–${b}`;
-}
-
-/** "Vector, “CATL closes the loop on AI compute” (c. April–June 2026)". */
-function formatCitation(data: Dataset, sourceId: string): string {
-  const source = data.sources[sourceId]!;
+/** "Example Weekly, “Title of the article” (c. April–June 2026)": a source as a chart's source line names it. */
+export function citeForChart(data: Dataset, sourceId: string): string {
+  const source = data.sources[sourceId];
+  if (!source) return sourceId;
+  const format = formatterFor(data);
   const published = source.published.period
-    ? `${source.published.approximate ? 'c. ' : ''}${formatPeriod(source.published.period)}`
+    ? `${source.published.approximate ? 'c. ' : ''}${format.period(source.published.period)}`
     : source.published.as_given;
   return `${source.publication}, “${source.title}” (${published})`;
 }
 
-/** The derived figure computed from exactly these metrics, if the dataset asks for one. */
-function findDerived(derived: Derived, metricIds: string[]): DerivedFigure | undefined {
-  const wanted = new Set(metricIds.map((id) => `metrics.${id}`));
-  return Object.values(derived.figures).find(
-    (figure) => figure.inputs.length === wanted.size && figure.inputs.every((input) => wanted.has(input)),
-  );
+/** A formula's value as a chart reads it: a figure as its written number, a reference as its id. */
+function plain(value: Value): unknown {
+  if (value === undefined) return null;
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value !== 'object' || value === null) return value;
+  switch (value.kind) {
+    case 'quantity': {
+      const perHundred = value.unit === 'percent' || value.unit === 'percent_change' || value.unit === 'percentage_points';
+      const factor = perHundred ? 0.01 : value.scale ? SCALE_FACTORS[value.scale] : 1;
+      return value.unit ? value.value / factor : value.value;
+    }
+    case 'enum':
+      return value.value;
+    case 'record':
+      return value.id;
+    case 'collection':
+      return value.path;
+  }
 }
 
-const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
-
-function metricsWhere(data: Dataset, test: (metric: Metric) => boolean): [string, Metric][] {
-  return Object.entries(data.metrics).filter(([, metric]) => test(metric));
+/** A stored value as a chart reads it: a figure as its written number. */
+function plainStored(value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as Row).value === 'number' && typeof (value as Row).unit === 'string') return (value as Row).value;
+  return value;
 }
 
-const INSTRUMENT_WORDS = { 'indirect-stake': 'indirect stake', 'share-purchase': 'share purchase', investment: 'investment' } as const;
-const STATUS_ORDER = ['completed', 'agreed', 'reported'] as const;
-
-/** The growth gap in words; the derived figure is a − b, and CATL may be either side. */
-function describeGap(gap: DerivedFigure, focusInput: string): string {
-  const marketAhead = gap.inputs[0] === focusInput ? -gap.value : gap.value;
-  if (marketAhead === 0) return "CATL's storage business grew as fast as the market";
-  const size = `${number(Math.abs(marketAhead))} percentage points`;
-  return marketAhead > 0 ? `The market grew ${size} faster than CATL` : `CATL grew ${size} faster than the market`;
-}
-
-/** Rows for each chart's named data source, built from validated data and derived figures only. */
+/**
+ * Rows for every name a chart may ask for: each view, collection and table
+ * of the dataset, plus `entities` and `metrics`. Each row carries `source`,
+ * the citation its chart's source line shows.
+ */
 export function bindChartData(data: Dataset, derived: Derived): Record<string, Row[]> {
-  const deals = Object.entries(data.deals).sort(([, a], [, b]) => a.order - b.order);
-  const entityName = (id: string) => data.entities[id]?.name ?? id;
-
-  const totalLabel = formatDerivedUsd(derived.totals.disclosed_amount);
-  const dealRows = deals.map(([id, deal]) => ({
-    deal: id,
-    party: entityName(deal.counterparty),
-    layer: data.layers[deal.layer]?.name ?? deal.layer,
-    amount_usd_m: deal.amount ? millions(deal.amount) : null,
-    label: deal.amount ? formatUsdMillions(millions(deal.amount)) : 'undisclosed',
-    status: deal.status,
-    total_label: totalLabel,
-    source: formatCitation(data, deal.amount?.source ?? deal.source),
-  }));
-
-  const layers = Object.entries(data.layers)
-    .filter(([, layer]) => layer.in_ai_stack)
-    .sort(([, a], [, b]) => a.order - b.order);
-  const stackRows = layers.map(([layerId, layer]) => {
-    const held = deals.filter(([, deal]) => deal.layer === layerId);
-    const positions = held.map(([, deal]) => {
-      const instrument =
-        deal.instrument === 'share-purchase' && deal.stake ? `${number(deal.stake.value)}% stake` : INSTRUMENT_WORDS[deal.instrument];
-      const amount = deal.amount ? formatUsdMillions(millions(deal.amount)) : 'amount undisclosed';
-      return `${instrument} · ${amount} · ${deal.status}`;
+  const cite = (id: unknown) => (typeof id === 'string' ? citeForChart(data, id) : undefined);
+  const rows: Record<string, Row[]> = {};
+  const stored = (id: string | undefined, value: Row, tableSource?: string): Row => {
+    const row: Row = id === undefined ? {} : { id };
+    for (const [key, field] of Object.entries(value)) row[key] = plainStored(field);
+    const source = cite(value.source ?? tableSource);
+    if (source) row.source = source;
+    return row;
+  };
+  rows.entities = Object.entries(data.entities).map(([id, entity]) => stored(id, entity as Row));
+  rows.metrics = Object.entries(data.metrics).map(([id, metric]) => stored(id, metric as Row));
+  for (const [name, spec] of Object.entries(data.collections)) {
+    rows[name] = spec.records ? Object.entries(spec.records).map(([id, record]) => stored(id, record)) : (spec.rows ?? []).map((row) => stored(undefined, row, spec.source));
+  }
+  for (const [name, view] of Object.entries(derived.views)) {
+    rows[name] = view.rows.map((row) => {
+      const out: Row = {};
+      for (const [field, value] of Object.entries(row.values)) out[field] = plain(value);
+      if (!('source' in out) && row.source) out.source = cite(row.source);
+      return out;
     });
-    // The firmest status stands for the layer when CATL holds more than one position in it.
-    const status = held.map(([, deal]) => deal.status).sort((a, b) => STATUS_ORDER.indexOf(a) - STATUS_ORDER.indexOf(b))[0];
-    return {
-      layer: layer.name,
-      order: layer.order,
-      party: held.length ? held.map(([, deal]) => entityName(deal.counterparty)).join(' and ') : 'no position',
-      position: positions.join('; ') || 'no deal',
-      status: status ?? 'none',
-      status_rank: status ? STATUS_ORDER.indexOf(status) : STATUS_ORDER.length,
-      source: formatCitation(data, held[0]?.[1].source ?? layer.source),
-    };
-  });
-
-  const shipments = metricsWhere(data, (m) => m.unit === 'GWh' && m.subject === 'catl');
-  const shipmentShare = findDerived(derived, shipments.map(([id]) => id));
-  const shipmentRows = shipments.map(([id, metric]) => ({
-    metric: id,
-    segment: metric.label.replace(/ shipments$/i, ''),
-    value: metric.value,
-    label: `${number(metric.value)} GWh`,
-    share_note: shipmentShare ? `${shipmentShare.label}: ${number(shipmentShare.value)}%` : 'Gigawatt-hours shipped',
-    period: formatPeriod(metric.period),
-    source: formatCitation(data, metric.source),
-  }));
-
-  const shares = metricsWhere(data, (m) => m.unit === 'percent' && m.subject === 'catl').sort(([, a], [, b]) =>
-    a.period.localeCompare(b.period),
-  );
-  const shareChange = findDerived(derived, shares.map(([id]) => id));
-  const shareRows = shares.map(([id, metric], index) => ({
-    metric: id,
-    period: formatPeriod(metric.period),
-    /** Chronological position, for sorting: period names in words do not sort by time. */
-    period_rank: index,
-    value: metric.value,
-    label: `${number(metric.value)}%`,
-    change_label: shareChange ? `${signed(shareChange.value)} percentage points` : 'no change computed',
-    from_period: formatPeriod(shares[0]![1].period),
-    to_period: formatPeriod(shares.at(-1)![1].period),
-    source: formatCitation(data, metric.source),
-  }));
-
-  const growth = metricsWhere(data, (m) => m.unit === 'percent_change');
-  const gap = findDerived(derived, growth.map(([id]) => id));
-  const focus = growth.find(([, metric]) => metric.subject === 'catl');
-  const growthRows = growth.map(([id, metric]) => ({
-    metric: id,
-    group: capitalise(metric.label.replace(/^growth of /i, '')),
-    value: metric.value,
-    label: `${signed(metric.value, 0)}%`,
-    emphasis: metric.subject === 'catl' ? 'focus' : 'context',
-    period: formatPeriod(metric.period),
-    comparison: gap && focus ? describeGap(gap, `metrics.${focus[0]}`) : 'CATL against the market',
-    source: formatCitation(data, metric.source),
-  }));
-
-  return { deals: dealRows, stack: stackRows, shipments: shipmentRows, 'market-share': shareRows, 'storage-growth': growthRows };
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------
@@ -532,6 +446,13 @@ export function standaloneSvg(chart: RenderedChart): string {
     .replace(/<\/svg>$/, `${line}</svg>`);
 }
 
+/** The 1-based line and column of the first match of `pattern` in a spec's text (1:1 when absent). */
+function locateInJson(text: string, pattern: RegExp): { line: number; column: number } {
+  const index = pattern.exec(text)?.index ?? 0;
+  const before = text.slice(0, index).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
 function parseSpec(source: ChartSource): Json {
   let spec: unknown;
   try {
@@ -583,7 +504,7 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
  * comes by name, so every report of a batch and every --watch rebuild shares
  * it: kept per file and spec text (its warnings too, repeated on each use),
  * for the most recent specs. The title is the one part filled from the data
- * ("... shipments, 2025, GWh"), so it is compiled as tokens (U+E000, a number,
+ * ("... revenue, 2025, USD"), so it is compiled as tokens (U+E000, a number,
  * U+E001) that Vega-Lite copies into the Vega spec like any string, and the
  * filled text replaces them in each use's copy: a batch's charts of one kind
  * compile once. Each use gets its own copy, since vega's parser may annotate
@@ -642,7 +563,10 @@ export async function renderChart(
   // 2. every named source must be bound
   const names = namedData(spec);
   for (const name of names) {
-    if (!(name in datasets)) throw new CliError(messages.chartMissingData(file, name, Object.keys(datasets)));
+    if (!(name in datasets)) {
+      const at = locateInJson(source.text, new RegExp(`"name"\\s*:\\s*${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      throw new InputError(file, [{ file, ...at, path: 'data.name', message: messages.chartMissingData(name, Object.keys(datasets)) }]);
+    }
   }
 
   // 3. fill {{field}} placeholders in title and usermeta from the top-level rows

@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadDataset, loadReports, nodeEffects, writeBuild, type BuildEffects, type ReportOptions, type ReportResult } from './build.ts';
+import { checkReport, loadReports, nodeEffects, writeBuild, type BuildEffects, type ReportOptions, type ReportResult } from './build.ts';
 import { FORMATS, shardReports, type Format, type Report } from './config.ts';
 import { CliError, EXIT } from './error.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { messages } from './messages.ts';
 import { recoverOutput } from './write.ts';
 import type { WorkerOutcome, WorkerTask } from './worker.ts';
+import type { RenderedChart } from './charts.ts';
 
 export interface CliOptions {
   config: string;
@@ -48,7 +49,7 @@ function program(): Command {
   return new Command('report')
     .description('Validate the data and build every report in reports.yaml (PDF, HTML, SVG charts) into output/.')
     .addOption(new Option('--config <file>', 'report config listing the reports').default('reports.yaml'))
-    .option('--data <file>', 'build from this dataset instead of each report\'s own')
+    .option('--data <file>', 'build from this dataset instead of each selected report\'s own (with --only when reports differ in shape)')
     .addOption(new Option('--out <dir>', 'output folder').default('output'))
     .option('--format <list>', `formats to write, comma-separated (${FORMATS.join(',')})`, (value: string) => {
       const list = value.split(',').map((f) => f.trim());
@@ -57,7 +58,7 @@ function program(): Command {
       return list as Format[];
     })
     .addOption(new Option('--paper <size>', 'paper size for the PDF').choices(['a4', 'letter']))
-    .option('--check', 'validate and derive only; write nothing')
+    .option('--check', 'check the data, derived figures, checks, chart specs and templates; write nothing')
     .option('--watch', 'rebuild when data/, templates/ or the config change')
     .addOption(new Option('--serve [port]', 'serve the output on 127.0.0.1 with live reload (implies --watch)').argParser(parsePositiveInt('--serve port')))
     .option('--only <id...>', 'build only the reports with these ids')
@@ -76,7 +77,7 @@ function program(): Command {
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 build or validation failure, 2 usage error.\nExamples:\n  npm run report\n  npm run report -- --check\n  npm run report -- --only catl-ai-stack-briefing --format pdf --paper letter\n  npm run report -- --serve 4173',
+      '\nExit codes: 0 ok, 1 build or validation failure, 2 usage error.\nExamples:\n  npm run report\n  npm run report -- --check\n  npm run report -- --only REPORT-ID --format pdf --paper letter\n  npm run report -- --serve 4173',
     )
     .allowExcessArguments(false)
     .exitOverride()
@@ -242,9 +243,13 @@ export async function main(argv: string[], effects: BuildEffects = nodeEffects):
   const debug = Boolean(options.debug);
   try {
     if (options.check) {
-      const paths = options.data ? [options.data] : [...new Set(selectReports(await loadReports(options.config, effects), options).map((r) => r.dataset))];
+      const reports = selectReports(await loadReports(options.config, effects), options).map((report) => ({ ...report, dataset: options.data ?? report.dataset }));
+      // Editions that differ only in paper or formats read the same inputs: each set is checked once.
+      const distinct = [...new Map(reports.map((report) => [JSON.stringify([report.dataset, report.templates, report.charts]), report])).values()];
+      // In memory only: --check writes nothing, not even the chart cache.
+      const cache = new Map<string, RenderedChart>();
       const summaries: string[] = [];
-      for (const path of paths) summaries.push((await loadDataset(path, effects)).summary);
+      for (const report of distinct) summaries.push(await checkReport(report, effects, cache));
       if (!options.quiet) for (const line of summaries) effects.log(line);
       if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, check: summaries })}\n`);
       return EXIT.ok;

@@ -4,7 +4,8 @@
  * option filled, which is all later stages see.
  */
 import { z } from 'zod';
-import type { YamlSource } from './load.ts';
+import { locate, type YamlSource } from './load.ts';
+import type { Located } from './messages.ts';
 import { validateWith, type Problem } from './validate.ts';
 
 export const FORMATS = ['pdf', 'html', 'svg'] as const;
@@ -12,7 +13,7 @@ export type Format = (typeof FORMATS)[number];
 export type Paper = 'a4' | 'letter';
 
 const relativePath = z
-  .string({ message: 'must be a path relative to the project, e.g. data/catl-ai-stack.yaml' })
+  .string({ message: 'must be a path relative to the project, e.g. data/my-report.yaml' })
   .min(1, { message: 'must not be empty' })
   .refine((value) => !value.startsWith('/') && !value.split(/[\\/]/).includes('..'), {
     message: 'must stay inside the project: no absolute paths and no ".." segments',
@@ -22,8 +23,8 @@ const reportSpec = z.strictObject({
   id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'must be a lowercase id of letters, digits and "-" (it names the output files)' }),
   title: z.string().min(1).optional(),
   dataset: relativePath,
-  templates: relativePath.default('templates/briefing'),
-  charts: relativePath.default('templates/charts'),
+  templates: relativePath,
+  charts: relativePath.optional(),
   editions: relativePath.optional(),
   paper: z.enum(['a4', 'letter'], { message: 'must be a4 or letter' }).default('a4'),
   formats: z
@@ -37,9 +38,13 @@ export const reportsSpec = z.strictObject({
 });
 
 export type ReportsSpec = z.input<typeof reportsSpec>;
-export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions'>> & {
+export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions' | 'charts'>> & {
   title: string;
   editions: string;
+  /** The charts folder; none when the report has no charts. */
+  charts?: string;
+  /** Where reports.yaml names the templates folder, for a located error when it is missing. */
+  templatesAt?: Located;
   /** Folder (inside the output) for this report's chart SVGs. */
   chartsOut: string;
 };
@@ -64,8 +69,9 @@ export function normalizeReports(source: YamlSource): Report[] {
   // One report with SVG charts writes them to charts/; several would overwrite
   // each other there, so each then gets charts/<report id>/.
   const svgReports = spec.reports.filter((report) => report.formats.includes('svg')).length;
-  return spec.reports.map((report) => ({
+  return spec.reports.map((report, i) => ({
     ...report,
+    templatesAt: { file: source.file, ...locate(source, ['reports', i, 'templates']), path: `reports.${i}.templates`, message: '' },
     title: report.title ?? report.id,
     editions: report.editions ?? `${report.dataset.replace(/\/[^/]*$/, '')}/editions`,
     chartsOut: svgReports > 1 ? `charts/${report.id}` : 'charts',

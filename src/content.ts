@@ -19,15 +19,19 @@
  * escape text for Markdown and attach the citation footnote. A bare
  * `{{path}}` or `{{{path}}}` is refused before rendering, so nothing from the
  * dataset can become emphasis, a link or raw HTML. Helpers:
- *   {{money f}} {{pct f}} {{pp f}} {{gwh f}} {{count f}}  a figure + its footnote
+ *   {{figure f}}  any figure, formatted by its unit, + its footnote (words=true,
+ *                 signed=true, capitalize=true)
+ *   {{count c}}   the number of entries of a collection, cited (words=true)
  *   {{period f}}  the period of a figure or timing ("2025", "Q1 2026"), not cited:
  *                 the figure it dates carries the citation
+ *   {{label r "field"}}  an enum field's display word
  *   {{date s}}    a YYYY-MM-DD date ("29 November 2026")
  *   {{name e}} / {{name e full=true}}  an entity's short or full name
  *   {{text s}}    any dataset string, escaped
- *   {{cite x}}    the footnote for a record (a claim, a deal) without printing it
+ *   {{cite x}}    the footnote for a record (a claim, an order) without printing it
  *   {{chart "id"}} a numbered figure; {{ref "id"}} "Figure N", linked
- *   {{dealsTable caption="..."}}  the deals as a GFM table
+ *   {{table "view" caption="..."}}  a declared view as a GFM table, figures cited
+ *   {{#if (eq path "value")}}  a condition on a field's value
  *   {{editionChanges}}  the "what changed" list (editions.ts)
  * Footnotes are one per fact, labelled by its dataset path, and say where the
  * fact comes from; a derived figure's footnote gives its formula and inputs.
@@ -64,13 +68,16 @@ import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
 // For the `hProperties` field of mdast node data that headings carry their ids in.
 import type {} from 'mdast-util-to-hast';
-import type { Derived, DerivedFigure } from './derive.ts';
+import { formatterFor, type Derived, type DerivedFigure, type View } from './dataset/derive.ts';
+import { enumValues, normalizeField } from './dataset/declare.ts';
+import type { Quantity } from './dataset/expression.ts';
+import { isPeriod } from './dataset/period.ts';
+import type { Dataset, FieldSpec } from './dataset/schema.ts';
 import { diffEditions, type EditionChange } from './editions.ts';
 import { InputError } from './error.ts';
-import { createFormatter, type Formatter } from './format.ts';
+import type { Formatter } from './text/format.ts';
 import { messages, type Located } from './messages.ts';
 import { remembered } from './recent.ts';
-import type { Dataset } from './schema.ts';
 
 /** A numbered chart placed in the content. */
 export interface FigureNode extends Node {
@@ -79,7 +86,7 @@ export interface FigureNode extends Node {
   chartId: string;
   /** 1-based, in order of appearance. */
   number: number;
-  /** Anchor id, e.g. `fig-deals`. */
+  /** Anchor id, e.g. `fig-revenue`. */
   identifier: string;
   caption: string;
   /** Source line, e.g. "Source: Vector, ...". */
@@ -92,9 +99,9 @@ export interface FigureNode extends Node {
 
 declare module 'mdast' {
   interface TableData {
-    /** Shown as the table's caption, e.g. "Table 1. The three deals". */
+    /** Shown as the table's caption, e.g. "Table 1. Revenue by segment". */
     caption?: string;
-    /** Anchor id, e.g. `table-deals`. */
+    /** Anchor id, e.g. `table-revenue`. */
     identifier?: string;
   }
   interface RootContentMap {
@@ -184,7 +191,7 @@ const CAPTION_SCHEME = 'briefing-caption:';
 
 /** Renders the templates with the dataset into the briefing's one content tree; throws InputError listing every problem, located. */
 export function buildBriefing(input: ContentInput): Briefing {
-  const format = createFormatter(input.data.edition.language);
+  const format = formatterFor(input.data);
   const templates = input.templates.map((template) => ({ ...template, partial: template.name.replace(TEMPLATE_EXTENSION, '') }));
   const main = templates.find((template) => template.partial === MAIN);
   const directory = input.templates[0]?.file.replace(/[^/]*$/, '') ?? 'templates/briefing/';
@@ -198,7 +205,7 @@ export function buildBriefing(input: ContentInput): Briefing {
   // 1. Static checks on every template: syntax, planted figures, raw values, unknown names and paths.
   const helpers = createHelpers(input, format, context, templates);
   const problems = [...checkTemplateFigures(input.templates)];
-  for (const template of templates) problems.push(...checkTemplateAst(template, context, Object.keys(helpers.registry), templates));
+  for (const template of templates) problems.push(...checkTemplateAst(template, context, helpers.names, templates));
   if (problems.length > 0) throw templateError(problems);
 
   // 2. Render: helpers format, escape and cite; problems they find are collected, not thrown one by one.
@@ -245,15 +252,22 @@ interface PreviousEdition {
   file: string;
 }
 
-type Context = Omit<Dataset, 'derived'> & { derived: Derived; previous: PreviousEdition; changes: EditionChange[] };
+/** What templates see: the core sections, each collection by its own name, the computed figures and the previous edition. */
+type Context = Record<string, unknown> & { derived: Record<string, DerivedFigure>; previous: PreviousEdition; changes: EditionChange[] };
+
+/** The dataset as templates see it: each collection's records (or rows) beside the core sections, under its own name. */
+export function templateData(data: Dataset): Record<string, unknown> {
+  const view: Record<string, unknown> = { edition: data.edition, sources: data.sources, entities: data.entities, metrics: data.metrics };
+  for (const [name, spec] of Object.entries(data.collections)) view[name] = spec.records ?? spec.rows ?? [];
+  return view;
+}
 
 function createContext(input: ContentInput, changes: EditionChange[]): Context {
-  // The dataset's own `derived` section holds only the recipes; templates see the computed figures.
-  const { derived: _recipes, ...data } = input.data;
+  // The dataset's own `derived` section holds only the formulas; templates see the computed figures.
   const previous: PreviousEdition = input.previous
     ? { exists: true, as_of: input.previous.data.edition.as_of, file: input.previous.file }
     : { exists: false, as_of: '', file: '' };
-  return { ...data, derived: input.derived, previous, changes };
+  return { ...templateData(input.data), derived: input.derived.figures, previous, changes };
 }
 
 /** Maps every object in the dataset and the derived figures to its dotted path, so a helper given a value knows which fact to cite. */
@@ -286,8 +300,10 @@ interface FigurePattern {
   pattern: RegExp;
 }
 
-// What counts as a hard-coded figure in prose. Words ("three deals") pass;
-// digits with a unit, a percent, a currency sign, a decimal or a year do not.
+// What counts as a hard-coded figure in prose: digits with a unit, a percent,
+// a currency sign, a decimal, a year, a fiscal label ("FY25"), a plain integer
+// or a count in digits ("36,000 people"). Counts in words come from the data
+// through {{count}} and {{figure ... words=true}}.
 const FIGURE_PATTERNS: FigurePattern[] = [
   { kind: 'amount of money', pattern: /[$€£¥]\s?\d[\d.,]*(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand)\b)?|\b\d[\d.,]*\s?(?:USD|EUR|CNY|RMB|yuan|dollars?)\b/gi },
   { kind: 'percentage', pattern: /\b\d[\d.,]*\s?(?:%|per ?cent\b|percentage points?\b|pp\b)/gi },
@@ -295,8 +311,11 @@ const FIGURE_PATTERNS: FigurePattern[] = [
     kind: 'number with a unit',
     pattern: /\b\d[\d.,]*\s?(?:bn|m|k|tn|billion|million|trillion|thousand|[kMGT]Wh|[kMGT]W|x|×|points?|weeks?|months?|days?|years?)(?![\p{L}\d])/giu,
   },
+  { kind: 'fiscal period', pattern: /\b(?:FY|Q[1-4]\s?FY|H[12]\s?FY)\s?'?\d{2,4}\b/g },
   { kind: 'year', pattern: /\b(?:1[5-9]|2[01])\d{2}\b/g },
   { kind: 'decimal number', pattern: /\b\d+\.\d+\b/g },
+  // Digits joined to a word by a hyphen name a thing ("10-K", "COVID-19"), not a quantity.
+  { kind: 'number', pattern: /(?<![\p{L}\d]|\p{L}-)\d{1,3}(?:,\d{3})+(?:\s+\p{L}+)?|(?<![\p{L}\d]|\p{L}-)\d+(?!-\p{L})(?:\s+(?!\p{Lu})\p{L}+)?(?![\p{L}\d])/gu },
 ];
 
 /** Finds hard-coded figures in the templates' own text (outside `{{ }}`), each at file:line:column. */
@@ -307,7 +326,8 @@ export function checkTemplateFigures(templates: TemplateSource[]): Located[] {
     if (!ast.program) continue; // the syntax error is reported by buildBriefing
     visitStatements(ast.program, (node) => {
       if (node.type !== 'ContentStatement') return;
-      const text = (node as unknown as { original: string }).original;
+      // A link's address is not prose: its digits are no figure.
+      const text = (node as unknown as { original: string }).original.replace(/\]\([^)\s]*\)|<https?:[^>\s]*>/g, (link) => ' '.repeat(link.length));
       const taken: [number, number][] = [];
       for (const { kind, pattern } of FIGURE_PATTERNS) {
         for (const match of text.matchAll(pattern)) {
@@ -454,7 +474,7 @@ function checkTemplateAst(template: NamedTemplate, context: Context, helperNames
 }
 
 /** Helpers whose output is a block of its own (a figure, a table, a list). */
-const BLOCK_LEVEL_HELPERS = ['chart', 'dealsTable', 'editionChanges'];
+const BLOCK_LEVEL_HELPERS = ['chart', 'table', 'editionChanges'];
 
 /** Reports block-level helpers written inside a line, where their block would split a sentence or a list item. */
 function checkStandalone(program: hbs.AST.Program, report: (node: hbs.AST.Node) => void): void {
@@ -651,8 +671,10 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
   const chartIds = input.charts.map((chart) => chart.id);
   let tables = 0;
 
+  const notesFor = declaredNotes(input.data);
   const sourceOfFact = (path: string): string[] => {
-    // The nearest `source` up the path, and any attribution on the way ("according to two people briefed...").
+    // The nearest `source` up the path, and the notes the report declares for
+    // the fields of each record on the way ("according to two people briefed...").
     const parts = path.split('.');
     let source: string | undefined;
     const notes: string[] = [];
@@ -660,15 +682,13 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       const node = resolvePath(context, parts.slice(0, i).join('.')) as Record<string, unknown> | undefined;
       if (typeof node !== 'object' || node === null) continue;
       if (typeof node.source === 'string') source = node.source;
-      if (typeof node.attribution === 'string') notes.push(`The source attributes it to people it does not name: “${literal(node.attribution)}”.`);
+      for (const note of notesFor(parts.slice(0, i), node)) notes.push(literal(note));
       if (i === parts.length) {
         if (node.approximate === true) notes.push('Approximate as given in the source.');
         if (typeof node.note === 'string') notes.push(literal(node.note));
-        if (node.kind === 'analysis') notes.push("This is the source's analysis, not a reported fact.");
-        if (node.kind === 'stated') notes.push('Stated by the source as fact.');
-        if (node.status === 'reported') notes.push('Reported, not announced.');
       }
     }
+    if (!source) source = tableSource(input.data, parts[0] ?? '');
     return [source ? citeSource(source) : '', ...notes];
   };
   const citeSource = (id: string): string => {
@@ -708,28 +728,43 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
     ];
   };
 
-  const figureHelper =
-    (units: readonly string[], describe: string): Helper =>
-    (args, _options, say, source) => {
-      const [value] = args;
-      if (args.length !== 1) return say(messages.templateHelperUsage(source, `one figure from the dataset, e.g. {{money deals.vnet.amount}}`));
-      if (!isFigureValue(value)) return say(messages.templateWrongKind(source, describe, describeValue(value)));
-      if (!units.includes(value.unit)) return say(messages.templateWrongKind(source, describe, `in ${value.unit}`));
-      const path = paths.get(value);
-      if (!path) return say(messages.templateUntracked(source));
-      return `${literal(format.figure(value))}${defineFootnote(path, value)}`;
-    };
+  /** A figure formatted by its unit, with its footnote. */
+  const figureHelper: Helper = (args, options, say, source) => {
+    const [value] = args;
+    if (args.length !== 1) return say(messages.templateHelperUsage(source, 'one figure from the dataset, e.g. {{figure metrics.revenue_2025}}'));
+    if (!isFigureValue(value)) return say(messages.templateWrongKind(source, 'figures', describeValue(value)));
+    const path = paths.get(value);
+    if (!path) return say(messages.templateUntracked(source));
+    const shown = format.figure(value, { words: options.hash?.words === true, signed: options.hash?.signed === true });
+    return `${literal(options.hash?.capitalize === true ? capitalize(shown) : shown)}${defineFootnote(path, value)}`;
+  };
 
   const registry: Record<string, Helper> = {
-    money: figureHelper(['USD'], 'USD amounts'),
-    pct: figureHelper(['percent', 'percent_change'], 'percents'),
-    pp: figureHelper(['percentage_points'], 'percentage-point differences'),
-    gwh: figureHelper(['GWh'], 'GWh figures'),
-    count: figureHelper(['count'], 'counts'),
+    figure: figureHelper,
+    count(args, options, say, source) {
+      const [value] = args;
+      const path = typeof value === 'object' && value !== null ? paths.get(value) : undefined;
+      if (args.length !== 1 || !path || typeof value !== 'object' || value === null) return say(messages.templateHelperUsage(source, 'a collection, e.g. {{count orders}} or {{count orders words=true}}'));
+      const entries = Array.isArray(value) ? value.map((_, i) => String(i)) : Object.keys(value);
+      const shown = format.count(entries.length, { words: options.hash?.words === true });
+      const label = `count.${path}`;
+      if (!footnotes.has(label)) footnotes.set(label, countNote(path, entries, Array.isArray(value)));
+      return `${literal(options.hash?.capitalize === true ? capitalize(shown) : shown)}[^${label}]`;
+    },
+    label(args, _options, say, source) {
+      const [value, field] = args;
+      const usage = 'a record and one of its enum fields, e.g. {{label orders.o17 "status"}}';
+      if (args.length !== 2 || typeof value !== 'object' || value === null || typeof field !== 'string') return say(messages.templateHelperUsage(source, usage));
+      const word = enumLabel(input.data, paths.get(value) ?? '', field, (value as Record<string, unknown>)[field]);
+      return word === undefined ? say(messages.templateHelperUsage(source, usage)) : literal(word);
+    },
     period(args, _options, say, source) {
       const [value] = args;
-      const period = typeof value === 'object' && value !== null ? (value as { period?: unknown }).period : undefined;
-      if (args.length !== 1 || typeof period !== 'string') return say(messages.templateHelperUsage(source, 'a figure or timing with a period, e.g. {{period metrics.shipments_ev_2025}}'));
+      // A figure or timing carries its period; a period field (a table's quarter) is one.
+      const period = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? (value as { period?: unknown }).period : undefined;
+      if (args.length !== 1 || typeof period !== 'string' || !isPeriod(period, input.data.edition.fiscal_year)) {
+        return say(messages.templateHelperUsage(source, 'a period, or a figure or timing with one, e.g. {{period metrics.revenue_2025}}'));
+      }
       return literal(format.period(period));
     },
     date(args, _options, say, source) {
@@ -741,14 +776,14 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
     },
     text(args, _options, say, source) {
       const [value] = args;
-      if (args.length !== 1 || typeof value !== 'string') return say(messages.templateHelperUsage(source, `one text field, e.g. {{text entities.vnet.role}}; got ${describeValue(value)}`));
+      if (args.length !== 1 || typeof value !== 'string') return say(messages.templateHelperUsage(source, `one text field, e.g. {{text entities.acme.role}}; got ${describeValue(value)}`));
       return literal(value);
     },
     name(args, options, say, source) {
       const [entity] = args;
       const record = entity as { name?: unknown; short_name?: unknown } | undefined;
       if (args.length !== 1 || typeof record?.name !== 'string' || typeof record.short_name !== 'string') {
-        return say(messages.templateHelperUsage(source, 'an entity, e.g. {{name entities.catl}} or {{name entities.catl full=true}}'));
+        return say(messages.templateHelperUsage(source, 'an entity, e.g. {{name entities.acme}} or {{name entities.acme full=true}}'));
       }
       return literal(options.hash?.full === true ? record.name : record.short_name);
     },
@@ -760,7 +795,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
     },
     chart(args, _options, say, source) {
       const [id] = args;
-      if (args.length !== 1 || typeof id !== 'string') return say(messages.templateHelperUsage(source, 'a chart id in quotes, e.g. {{chart "deals"}}'));
+      if (args.length !== 1 || typeof id !== 'string') return say(messages.templateHelperUsage(source, 'a chart id in quotes, e.g. {{chart "revenue"}}'));
       if (!chartIds.includes(id) || !/^[a-z0-9-]+$/.test(id)) return say(messages.templateUnknownChart(id, chartIds));
       if (placed.has(id)) return say(messages.templateChartTwice(id));
       placed.add(id);
@@ -768,16 +803,19 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
     },
     ref(args, options, say, source) {
       const [id] = args;
-      if (args.length !== 1 || typeof id !== 'string') return say(messages.templateHelperUsage(source, 'a chart id in quotes, e.g. {{ref "deals"}}'));
+      if (args.length !== 1 || typeof id !== 'string') return say(messages.templateHelperUsage(source, 'a chart id in quotes, e.g. {{ref "revenue"}}'));
       if (!chartIds.includes(id) || !/^[a-z0-9-]+$/.test(id)) return say(messages.templateUnknownChart(id, chartIds));
       refs.push({ chartId: id, at: locate(options, messages.templateRefUnplaced(id)) });
       return `[${id}](${REF_SCHEME}${id})`;
     },
-    dealsTable(args, options, say, source) {
+    table(args, options, say, source) {
+      const [name] = args;
       const caption = options.hash?.caption;
-      if (args.length !== 0 || typeof caption !== 'string') return say(messages.templateHelperUsage(source, 'a caption, e.g. {{dealsTable caption="The three deals"}}'));
+      if (args.length !== 1 || typeof name !== 'string' || typeof caption !== 'string') return say(messages.templateHelperUsage(source, 'a view name and a caption, e.g. {{table "orders-table" caption="The orders"}}'));
+      const view = input.derived.views[name];
+      if (!view) return say(messages.templateUnknownView(name, Object.keys(input.derived.views)));
       tables += 1;
-      return renderDealsTable(`Table ${tables}. ${caption}`);
+      return renderTable(view, `Table ${tables}. ${caption}`);
     },
     editionChanges(args, _options, say, source) {
       if (args.length !== 0) return say(messages.templateHelperUsage(source, 'no arguments: {{editionChanges}}'));
@@ -785,35 +823,41 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
     },
   };
 
-  const renderDealsTable = (caption: string): string => {
-    const deals = Object.entries(input.data.deals).sort(([, a], [, b]) => a.order - b.order);
-    const cell = (value: string) => value || '—';
-    const rows = deals.map(([id, deal]) => {
-      const company = input.data.entities[deal.counterparty];
-      const layer = input.data.layers[deal.layer];
-      const amount = deal.amount ? registry.money!([deal.amount], {} as HelperOptions, () => '', '') : 'not disclosed';
-      const stake = deal.stake ? registry.pct!([deal.stake], {} as HelperOptions, () => '', '') : 'not disclosed';
-      // The source's own words are shown when they say more than the status does ("has taken", not "agreed" twice).
-      const words = deal.status_as_given.toLowerCase() === deal.status ? deal.status : `${deal.status} (“${deal.status_as_given}”)`;
-      const status = [words, deal.attribution ?? ''].filter(Boolean).join(', ');
-      return [
-        literal(layer?.name ?? deal.layer),
-        literal(company?.name ?? deal.counterparty),
-        literal(deal.instrument_as_given),
-        amount,
-        stake,
-        `${literal(status)}${defineFootnote(`deals.${id}`, deal)}`,
-      ].map(cell);
+  /** A view as a GFM table: figures formatted and cited, each record's footnote at the end of its row. */
+  const renderTable = (view: View, caption: string): string => {
+    const rows = view.rows.map((row) => {
+      const cells = view.columns.map(({ field }) => tableCell(row.values[field]));
+      const record = row.path ? resolvePath(context, row.path) : undefined;
+      // A table row (`generation.3`) is cited with its table; a record gets a footnote of its own.
+      if (record && typeof record === 'object' && !/\.\d+$/.test(row.path!)) cells[cells.length - 1] += defineFootnote(row.path!, record);
+      return cells;
     });
-    const investors = [...new Set(deals.map(([, deal]) => deal.investor))];
-    const investor = investors.length === 1 ? input.data.entities[investors[0]!]?.short_name : undefined;
-    const header = ['Layer', 'Company', investor ? `What ${literal(investor)} did` : 'Deal', 'Amount', 'Stake', 'Status, as reported'];
     const lines = [
-      `| ${header.join(' | ')} |`,
-      '| --- | --- | --- | ---: | ---: | --- |',
+      `| ${view.columns.map((column) => literal(column.label)).join(' | ')} |`,
+      `| ${view.columns.map((column) => (column.align === 'right' ? '---:' : '---')).join(' | ')} |`,
       ...rows.map((row) => `| ${row.join(' | ')} |`),
     ];
-    return `\n\n[${literal(caption)}](${CAPTION_SCHEME}deals)\n\n${lines.join('\n')}\n\n`;
+    return `\n\n[${literal(caption)}](${CAPTION_SCHEME}${view.name})\n\n${lines.join('\n')}\n\n`;
+  };
+  const tableCell = (value: unknown): string => {
+    if (isQuantityValue(value)) return value.path ? citedQuantity(value) : literal(String(value.value));
+    if (value === undefined || value === null || value === '') return '—';
+    if (typeof value === 'object' && !Array.isArray(value)) {
+      const v = value as { kind?: string; label?: string; id?: string };
+      return literal(String(v.kind === 'enum' ? v.label : v.kind === 'record' ? v.id : ''));
+    }
+    return literal(String(value));
+  };
+  /** A figure from the dataset (a view's cell), formatted by its unit and cited by its path. */
+  const citedQuantity = (quantity: Quantity): string => {
+    const figure = resolvePath(context, quantity.path!);
+    if (isFigureValue(figure)) return `${literal(format.figure(figure))}${defineFootnote(quantity.path!, figure)}`;
+    const written = typeof figure === 'number' ? figure : quantity.value;
+    return literal(format.figure({ value: written, unit: quantity.unit ?? 'count', ...(quantity.scale ? { scale: quantity.scale } : {}) }));
+  };
+  const countNote = (path: string, entries: string[], table: boolean): string => {
+    const listed = !table && entries.length <= 12 ? ` (${entries.map((id) => codePath(id)).join(', ')})` : '';
+    return `Counted by the pipeline: the entries of ${codePath(path)}${listed}. Dataset: ${codePath(path)}.`;
   };
 
   const renderChanges = (changes: EditionChange[]): string => {
@@ -850,6 +894,11 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
       return new hb.SafeString(helper(all, options, say, source));
     });
   }
+  // A value helper for conditions, e.g. {{#if (eq orders.o17.status "shipped")}}: enum values compare as their value.
+  hb.registerHelper('eq', (...all: unknown[]) => {
+    all.pop();
+    return all.length === 2 && all[0] === all[1];
+  });
   const compiled = new Map(templates.map((template) => [template.partial, hb.template(compileText(template.text))]));
   const run = (template: NamedTemplate, ctx: unknown, options?: Handlebars.RuntimeOptions): string => {
     // The stack tells helpers which file they are in, for their messages.
@@ -870,6 +919,7 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
 
   return {
     registry,
+    names: [...Object.keys(registry), 'eq'],
     problems,
     refs,
     render(main: NamedTemplate): string {
@@ -884,7 +934,57 @@ function createHelpers(input: ContentInput, format: Formatter, context: Context,
   };
 }
 
-function isFigureValue(value: unknown): value is { value: number; unit: string; scale?: 'million' | 'billion'; period?: unknown } {
+function isQuantityValue(value: unknown): value is Quantity {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'quantity';
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * The footnote notes a report declares for a record: a field's `note` when
+ * the field is set ("{}" is its value), an enum value's `note` when it has
+ * that value. Keyed by the record's template path (`orders.o17`).
+ */
+function declaredNotes(data: Dataset): (path: string[], node: Record<string, unknown>) => string[] {
+  const fieldsOf = (path: string[]): Record<string, FieldSpec> | undefined => {
+    if (path.length !== 2) return undefined;
+    if (path[0] === 'entities') return data.entity_fields;
+    const spec = data.collections[path[0]!];
+    return spec?.records ? spec.fields : undefined;
+  };
+  return (path, node) => {
+    const fields = fieldsOf(path);
+    if (!fields) return [];
+    const notes: string[] = [];
+    for (const [name, raw] of Object.entries(fields)) {
+      const spec = normalizeField(raw);
+      const value = node[name];
+      if (value === undefined) continue;
+      if (spec.note && typeof value !== 'object') notes.push(spec.note.replaceAll('{}', String(value)));
+      if (spec.type === 'enum') {
+        const note = enumValues(spec).get(String(value))?.note;
+        if (note) notes.push(note);
+      }
+    }
+    return notes;
+  };
+}
+
+/** A table's source: its rows name none of their own. */
+function tableSource(data: Dataset, collection: string): string | undefined {
+  return data.collections[collection]?.source;
+}
+
+/** An enum field's display word, from the record's collection declaration. */
+function enumLabel(data: Dataset, path: string, field: string, value: unknown): string | undefined {
+  const [collection] = path.split('.');
+  const fields = collection === 'entities' ? data.entity_fields : data.collections[collection ?? '']?.fields;
+  const spec = fields?.[field] ? normalizeField(fields[field]!) : undefined;
+  if (spec?.type !== 'enum' || typeof value !== 'string') return undefined;
+  return enumValues(spec).get(value)?.label;
+}
+
+function isFigureValue(value: unknown): value is { value: number; unit: string; scale?: 'thousand' | 'million' | 'billion'; period?: unknown } {
   return typeof value === 'object' && value !== null && typeof (value as { value?: unknown }).value === 'number' && typeof (value as { unit?: unknown }).unit === 'string';
 }
 

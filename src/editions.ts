@@ -2,20 +2,24 @@
  * Editions: what changed between the previous edition's dataset and this one,
  * fact by fact, so the briefing's "What changed" section can list it.
  *
- * A fact is a record (an entity, a deal, a claim...) or, inside a record that
+ * A fact is a record (an entity, a row of a collection...) or, inside a record that
  * both editions have, one field of it; a figure ({value, unit, ...}) counts as
  * one field, so a new value reads "40.1% -> 40.7%" rather than as a change to
  * `value`. The `edition` block itself is not compared: its date always moves.
+ * Only editions of one report (the same `edition.id`) are compared.
  */
-import { createFormatter, type Formatter, type FigureLike } from './format.ts';
-import type { Dataset } from './schema.ts';
+import { formatterFor } from './dataset/derive.ts';
+import { evaluate, FormulaError, parseFormula, type RecordRef } from './dataset/expression.ts';
+import { createScope } from './dataset/model.ts';
+import type { Dataset } from './dataset/schema.ts';
+import type { Formatter, FigureLike } from './text/format.ts';
 
 /** One added, removed or changed fact, with values formatted for the reader. */
 export interface EditionChange {
   kind: 'added' | 'removed' | 'changed';
-  /** Dataset path, e.g. `metrics.share_q1_2026` or `deals.vnet.amount`. */
+  /** Dataset path, e.g. `metrics.revenue_2025` or `orders.o17.amount`. */
   path: string;
-  /** The record's own name or label, e.g. "Share of the global battery market". */
+  /** The record's own name or label, e.g. "Revenue of the cloud segment". */
   label: string;
   /** Formatted old value (changed and removed facts). */
   before?: string;
@@ -23,37 +27,62 @@ export interface EditionChange {
   after?: string;
 }
 
-/** The sections of a dataset that hold facts, in the order the diff lists them. */
-const SECTIONS = ['sources', 'layers', 'entities', 'deals', 'rounds', 'metrics', 'claims', 'derived'] as const;
-
 type Plain = Record<string, unknown>;
+
+/** The sections that hold facts, in the order the diff lists them: the core ones and the report's collections, as declared. */
+function sectionsOf(previous: Dataset, current: Dataset): { name: string; records: (data: Dataset) => Record<string, Plain> }[] {
+  const names = [...new Set([...Object.keys(current.collections), ...Object.keys(previous.collections)])];
+  const records = (name: string) => (data: Dataset) => {
+    const spec = data.collections[name];
+    if (!spec) return {};
+    return (spec.records ?? Object.fromEntries((spec.rows ?? []).map((row, i) => [String(i), row]))) as Record<string, Plain>;
+  };
+  return [
+    { name: 'sources', records: (data) => data.sources as Record<string, Plain> },
+    { name: 'entities', records: (data) => data.entities as Record<string, Plain> },
+    ...names.map((name) => ({ name, records: records(name) })),
+    { name: 'metrics', records: (data) => data.metrics as Record<string, Plain> },
+    { name: 'derived', records: (data) => data.derived as Record<string, Plain> },
+  ];
+}
+
+/** A record's name in the diff: its collection's `title` formula, else its name, label, title or description, else its id. */
+function titler(data: Dataset): (section: string, id: string, record: Plain) => string {
+  const scope = createScope(data, { ids: [], get: (id) => { throw new FormulaError(`derived.${id} is not available in a title`); } });
+  return (section, id, record) => {
+    const title = data.collections[section]?.title;
+    const collection = title ? scope.root(section) : undefined;
+    const datum = collection && typeof collection === 'object' && !Array.isArray(collection) && collection.kind === 'collection' ? collection.rows().find((row: RecordRef) => row.id === id) : undefined;
+    if (title && datum) {
+      try {
+        const value = evaluate(parseFormula(title), scope, { datum }).value;
+        if (typeof value === 'string') return value;
+      } catch (error) {
+        if (!(error instanceof FormulaError)) throw error;
+      }
+    }
+    return nameRecord(id, record);
+  };
+}
 
 /** Lists the facts added, removed and changed from `previous` to `current`, in dataset order. */
 export function diffEditions(previous: Dataset, current: Dataset): EditionChange[] {
-  const format = createFormatter(current.edition.language);
-  const nameOf = (entity: unknown) =>
-    typeof entity === 'string' ? (current.entities[entity]?.name ?? previous.entities[entity]?.name ?? entity) : '';
-  const labelRecord = (section: string, id: string, record: Plain): string => {
-    // Deals and rounds have no name of their own; they are known by their counterparty.
-    if (section === 'deals') return `Deal with ${nameOf(record.counterparty)}`;
-    if (section === 'rounds') return `Funding round of ${nameOf(record.company)}`;
-    if (section === 'claims') return 'Claim';
-    return nameRecord(id, record);
-  };
+  const format = formatterFor(current);
+  const [titleNow, titleThen] = [titler(current), titler(previous)];
   const changes: EditionChange[] = [];
-  for (const section of SECTIONS) {
-    const before = previous[section] as Record<string, Plain>;
-    const after = current[section] as Record<string, Plain>;
+  for (const section of sectionsOf(previous, current)) {
+    const before = section.records(previous);
+    const after = section.records(current);
     for (const id of unionKeys(before, after)) {
-      const path = `${section}.${id}`;
+      const path = `${section.name}.${id}`;
       const old = before[id];
       const now = after[id];
       if (old === undefined && now !== undefined) {
-        changes.push({ kind: 'added', path, label: labelRecord(section, id, now), after: summarizeRecord(now, format) });
+        changes.push({ kind: 'added', path, label: titleNow(section.name, id, now), after: summarizeRecord(now, format) });
       } else if (old !== undefined && now === undefined) {
-        changes.push({ kind: 'removed', path, label: labelRecord(section, id, old), before: summarizeRecord(old, format) });
+        changes.push({ kind: 'removed', path, label: titleThen(section.name, id, old), before: summarizeRecord(old, format) });
       } else if (old !== undefined && now !== undefined) {
-        const label = labelRecord(section, id, now);
+        const label = titleNow(section.name, id, now);
         for (const change of diffFields(path, old, now, format)) changes.push({ ...change, label });
       }
     }
@@ -135,11 +164,11 @@ function nameRecord(id: string, record: Plain): string {
   return id;
 }
 
-/** What an added or removed record was, in a phrase: its figure, text or name. */
+/** What an added or removed record was, in a phrase: its figure, its text, its first figure, or its name. */
 function summarizeRecord(record: Plain, format: Formatter): string {
   if (isFigure(record)) return formatFigure(record, format, true);
   if (typeof record.text === 'string') return record.text;
-  if (isFigure(record.amount)) return formatFigure(record.amount, format, false);
-  if (typeof record.status === 'string') return record.status;
+  const figure = Object.values(record).find(isFigure);
+  if (figure) return formatFigure(figure, format, false);
   return nameRecord('', record) || summarizeValue(record, format);
 }

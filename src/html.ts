@@ -332,7 +332,7 @@ function wrapTable(table: Element, label: TableData | undefined, index: number):
         if (part.tagName === 'thead') {
           cell.properties.scope = 'col';
         } else if (column === 0) {
-          // The first column names the row (the deal, the metric).
+          // The first column names the row (the record, the metric).
           cell.tagName = 'th';
           cell.properties.scope = 'row';
         }

@@ -15,6 +15,7 @@
  * fonts embedded and subset, an sRGB output intent, XMP metadata mirroring
  * the info dictionary, and no raster images (charts are vectors).
  */
+import pkg from '../package.json' with { type: 'json' };
 import PDFDocument from 'pdfkit';
 import type {
   Blockquote,
@@ -255,7 +256,7 @@ export async function renderPdf(
       Author: meta.author,
       Subject: meta.subject,
       Keywords: meta.keywords.join(', '),
-      Creator: 'catl-briefing-pipeline',
+      Creator: pkg.name,
       Producer: 'PDFKit',
       // pdfkit hashes the info dictionary into the file /ID, so fixed dates make the ID reproducible.
       CreationDate: date,
@@ -399,7 +400,7 @@ function writeXmp(doc: Doc, briefing: Briefing, date: Date): void {
   <xmp:CreateDate>${iso}</xmp:CreateDate>
   <xmp:ModifyDate>${iso}</xmp:ModifyDate>
   <xmp:MetadataDate>${iso}</xmp:MetadataDate>
-  <xmp:CreatorTool>catl-briefing-pipeline</xmp:CreatorTool>
+  <xmp:CreatorTool>${pkg.name}</xmp:CreatorTool>
 </rdf:Description>
 <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
   <dc:format>application/pdf</dc:format>
@@ -1132,7 +1133,7 @@ function tableBoxes(ctx: Context, node: Table, frame: Frame, parent: Tag): Box[]
   const boxes: Box[] = [];
   if (label.caption) {
     const dest = label.identifier ? ctx.dests.get(label.identifier) : undefined;
-    // The content stage numbers its captions ("Table 1. The three deals"); the number is set like a figure's.
+    // The content stage numbers its captions ("Table 1. Revenue by segment"); the number is set like a figure's.
     const [, number = '', rest = label.caption] = /^(Table\s+\d+[.:]?\s+)?([\s\S]*)$/.exec(label.caption) ?? [];
     const captionPieces = (
       [

@@ -7,6 +7,7 @@
  * every SVG font-family maps onto them, because chart text was measured with
  * these same files (see charts.ts) and any other face would misalign it.
  */
+import pkg from '../package.json' with { type: 'json' };
 import PDFDocument from 'pdfkit';
 import type { RenderedChart } from './charts.ts';
 import { FACE_KEYS, faceFor, openFaces, type FontBytes } from './fonts.ts';
@@ -109,7 +110,7 @@ export async function renderChartPdf(
     info: {
       Title: chart.title,
       Subject: chart.description,
-      Creator: 'catl-briefing-pipeline',
+      Creator: pkg.name,
       Producer: 'PDFKit',
       CreationDate: date,
       ModDate: date,

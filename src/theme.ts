@@ -21,7 +21,7 @@ export const CONTEXT_GREY = '#8c8c8c';
 const RULE = '#d9d9d9';
 
 /**
- * Deal status from firmest to softest (completed, agreed, reported, none);
+ * An ordinal scale from firmest to softest (four steps, the last for none);
  * specs ask for it with `"range": "ordinal"`. The first three have 3:1 on
  * white, the WCAG minimum for graphics; the status is also written out.
  */

@@ -1,18 +1,12 @@
 /**
- * Validate stage: YamlSource -> Dataset. Runs the zod schema and the rules
- * that need the whole document, and reports every problem at once, each at
- * the file:line:column of the offending value.
+ * Validation with located messages: runs a zod schema and whole-document
+ * rules over a parsed YAML file and reports every problem at once, each at
+ * the file:line:column of the offending value (reports.yaml, datasets).
  */
 import { z } from 'zod';
 import { InputError } from './error.ts';
 import { locate, type PathKey, type YamlSource } from './load.ts';
 import { messages, type Located } from './messages.ts';
-import { dataset, type Dataset } from './schema.ts';
-
-/** Validates a parsed dataset; throws InputError with every problem found. */
-export function validateDataset(source: YamlSource): Dataset {
-  return validateWith(source, dataset, checkDatasetReferences);
-}
 
 /** Runs `schema` and then `checks` (on the raw value, so both kinds of problem are reported together). */
 export function validateWith<S extends z.ZodType>(
@@ -20,13 +14,35 @@ export function validateWith<S extends z.ZodType>(
   schema: S,
   checks: (raw: unknown) => Problem[] = () => [],
 ): z.infer<S> {
-  const result = schema.safeParse(source.value, { error: describeIssue });
-  const issues: Located[] = result.success ? [] : result.error.issues.flatMap((issue) => locateZodIssue(source, schema, issue));
+  const { data, issues } = parseLocated(source, schema);
   issues.push(...checks(source.value).map((problem) => at(source, problem.path, problem.message)));
-  if (issues.length > 0) {
-    throw new InputError(source.file, dedupe(issues).sort((a, b) => a.line - b.line || a.column - b.column));
-  }
-  return result.data as z.infer<S>;
+  throwIfAny(source.file, issues);
+  return data as z.infer<S>;
+}
+
+/** Runs `schema` over the document; the parsed value (when valid) and every issue, located. */
+export function parseLocated<S extends z.ZodType>(source: YamlSource, schema: S): { data: z.infer<S> | undefined; issues: Located[] } {
+  const result = schema.safeParse(source.value, { error: describeIssue });
+  return { data: result.success ? result.data : undefined, issues: result.success ? [] : result.error.issues.flatMap((issue) => locateZodIssue(source, schema, issue)) };
+}
+
+/** Throws one InputError with every issue, sorted by file and position, if there are any. */
+export function throwIfAny(file: string, issues: Located[]): void {
+  if (issues.length === 0) return;
+  const sorted = dedupe(issues).sort((a, b) => (a.file === b.file ? 0 : a.file === file ? -1 : b.file === file ? 1 : a.file.localeCompare(b.file)) || a.line - b.line || a.column - b.column);
+  throw new InputError(file, sorted);
+}
+
+/** Plain-language zod issues for a value that is not the document itself (a CSV row): message and path only. */
+export function zodMessages(schema: z.ZodType, value: unknown): { path: PathKey[]; message: string; key?: string }[] {
+  const result = schema.safeParse(value, { error: describeIssue });
+  if (result.success) return [];
+  return result.error.issues.flatMap((issue) => {
+    const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: messages.unknownKey(key, []), key }));
+    if (!valueAt(value, path).found && path.length > 0) return [{ path, message: messages.missingField(String(path[path.length - 1])) }];
+    return [{ path, message: issue.message }];
+  });
 }
 
 /** A problem found by a whole-document rule, before it is located. */
@@ -35,7 +51,8 @@ export interface Problem {
   message: string;
 }
 
-function at(source: YamlSource, path: readonly PathKey[], message: string, options: { key?: boolean } = {}): Located {
+/** A problem at `path` of the document, located. */
+export function at(source: YamlSource, path: readonly PathKey[], message: string, options: { key?: boolean } = {}): Located {
   return { file: source.file, ...locate(source, path, options), path: path.join('.'), message };
 }
 
@@ -109,10 +126,16 @@ function unwrap(node: z.core.$ZodType | undefined, value: unknown): z.core.$ZodT
     const def = node._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
     if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') node = def.innerType as z.core.$ZodType;
     else if (def.type === 'pipe') node = def.in as z.core.$ZodType;
+    else if (def.type === 'lazy') node = (def.getter as () => z.core.$ZodType)();
     else if (def.type === 'union') {
       // A discriminated union: pick the option whose literal matches the value, else the first.
       const options = def.options as z.core.$ZodType[];
       const discriminator = def.discriminator as string | undefined;
+      if (!discriminator) {
+        // A plain union (a short form or an object): the object option describes a mapping.
+        node = options.find((option) => option._zod.def.type === (value && typeof value === 'object' ? 'object' : option._zod.def.type)) ?? options[0];
+        continue;
+      }
       const wanted = discriminator && value && typeof value === 'object' ? (value as Record<string, unknown>)[discriminator] : undefined;
       node =
         options.find((option) => {
@@ -151,124 +174,6 @@ function distance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
-}
-
-type Raw = Record<string, unknown>;
-
-function entries(value: unknown): [string, Raw][] {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
-  return Object.entries(value as Raw).filter((entry): entry is [string, Raw] => !!entry[1] && typeof entry[1] === 'object' && !Array.isArray(entry[1]));
-}
-
-function keysOf(value: unknown): string[] {
-  return entries(value).map(([key]) => key);
-}
-
-/**
- * Whole-document rules, run on the raw value so that they report alongside
- * schema errors: every reference resolves, and stake, amount and valuation
- * agree where all three are given.
- */
-export function checkDatasetReferences(raw: unknown): Problem[] {
-  const root = (raw && typeof raw === 'object' ? raw : {}) as Raw;
-  const problems: Problem[] = [];
-  const known = {
-    source: keysOf(root.sources),
-    entity: keysOf(root.entities),
-    layer: keysOf(root.layers),
-    round: keysOf(root.rounds),
-    metric: keysOf(root.metrics),
-  };
-  const ref = (kind: keyof typeof known, value: unknown, path: PathKey[]) => {
-    if (typeof value === 'string' && !known[kind].includes(value)) problems.push({ path, message: messages.unknownReference(kind, value, known[kind]) });
-  };
-
-  // Every `source` field anywhere must name a source.
-  const walk = (node: unknown, path: PathKey[]) => {
-    if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]));
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'source' && path[0] !== 'sources') ref('source', value, [...path, key]);
-        else walk(value, [...path, key]);
-      }
-    }
-  };
-  walk(root, []);
-
-  for (const [id, entity] of entries(root.entities)) ref('layer', entity.layer, ['entities', id, 'layer']);
-  const layers = root.layers as Record<string, Raw | undefined> | undefined;
-  for (const [id, deal] of entries(root.deals)) {
-    ref('entity', deal.investor, ['deals', id, 'investor']);
-    ref('entity', deal.counterparty, ['deals', id, 'counterparty']);
-    ref('layer', deal.layer, ['deals', id, 'layer']);
-    if (typeof deal.layer === 'string' && layers?.[deal.layer]?.in_ai_stack === false) {
-      problems.push({ path: ['deals', id, 'layer'], message: messages.layerNotInStack(deal.layer) });
-    }
-    ref('round', deal.round, ['deals', id, 'round']);
-    const round = typeof deal.round === 'string' ? (root.rounds as Record<string, Raw | undefined> | undefined)?.[deal.round] : undefined;
-    if (round && typeof round.company === 'string' && round.company !== deal.counterparty) {
-      problems.push({ path: ['deals', id, 'round'], message: messages.roundNotForCounterparty(String(deal.round), round.company, String(deal.counterparty)) });
-    }
-    problems.push(...checkStakeAgreement(deal, ['deals', id]));
-  }
-  for (const [id, round] of entries(root.rounds)) ref('entity', round.company, ['rounds', id, 'company']);
-  for (const [id, metric] of entries(root.metrics)) ref('entity', metric.subject, ['metrics', id, 'subject']);
-  for (const [id, claim] of entries(root.claims)) {
-    if (Array.isArray(claim.subjects)) claim.subjects.forEach((subject, i) => ref('entity', subject, ['claims', id, 'subjects', i]));
-  }
-  for (const [id, spec] of entries(root.derived)) {
-    for (const field of ['part', 'a', 'b'] as const) ref('metric', spec[field], ['derived', id, field]);
-    if (Array.isArray(spec.of)) spec.of.forEach((metric, i) => ref('metric', metric, ['derived', id, 'of', i]));
-    problems.push(...checkDerivedUnits(spec, root.metrics as Record<string, Raw | undefined> | undefined, ['derived', id]));
-  }
-  return problems;
-}
-
-/** A derived figure's inputs must be in units its operation can combine. */
-function checkDerivedUnits(spec: Raw, metrics: Record<string, Raw | undefined> | undefined, path: PathKey[]): Problem[] {
-  const unit = (metric: unknown) => (typeof metric === 'string' ? metrics?.[metric]?.unit : undefined);
-  const inputs = spec.op === 'share' ? [spec.part, ...(Array.isArray(spec.of) ? spec.of : [])] : [spec.a, spec.b];
-  const units = inputs.map(unit);
-  if (units.some((u) => u === undefined)) return []; // unresolved inputs are reported as references
-  if (spec.op === 'growth_ratio' && units.some((u) => u !== 'percent_change')) {
-    return [{ path: [...path, 'op'], message: messages.derivedUnits('growth_ratio', 'needs two percent_change metrics', units as string[]) }];
-  }
-  if (new Set(units).size > 1) {
-    return [{ path: [...path, 'op'], message: messages.derivedUnits(String(spec.op), 'needs inputs in one unit', units as string[]) }];
-  }
-  return [];
-}
-
-const SCALE = { million: 1e6, billion: 1e9 } as const;
-
-/** Half a unit in the last written decimal place: the rounding a published figure carries. */
-function halfUnit(value: number): number {
-  const decimals = (String(value).split('.')[1] ?? '').length;
-  return 0.5 * 10 ** -decimals;
-}
-
-function usd(figure: unknown): { value: number; dollars: number; scale: keyof typeof SCALE } | undefined {
-  const f = figure as Raw | undefined;
-  if (!f || typeof f.value !== 'number' || !Number.isFinite(f.value) || f.value <= 0) return undefined;
-  if (f.scale !== 'million' && f.scale !== 'billion') return undefined;
-  return { value: f.value, dollars: f.value * SCALE[f.scale], scale: f.scale };
-}
-
-function checkStakeAgreement(deal: Raw, path: PathKey[]): Problem[] {
-  const amount = usd(deal.amount);
-  const valuation = usd(deal.valuation);
-  const stake = (deal.stake as Raw | undefined)?.value;
-  if (!amount || !valuation || typeof stake !== 'number' || !(stake > 0 && stake <= 100)) return [];
-  // Every input is rounded as published; the valuation must fall in the range the rounding allows.
-  const da = halfUnit(amount.value) * SCALE[amount.scale];
-  const ds = halfUnit(stake);
-  const dv = halfUnit(valuation.value) * SCALE[valuation.scale];
-  const low = (amount.dollars - da) / ((stake + ds) / 100) - dv;
-  const high = (amount.dollars + da) / ((stake - ds) / 100) + dv;
-  if (valuation.dollars >= low && valuation.dollars <= high) return [];
-  const implied = amount.dollars / (stake / 100);
-  const fmt = (dollars: number) => `$${(dollars / 1e6).toFixed(0)}m`;
-  return [{ path: [...path, 'valuation', 'value'], message: messages.stakeMismatch(fmt(amount.dollars), stake, fmt(valuation.dollars), fmt(implied)) }];
 }
 
 /** Bidirectional controls can make text read differently from how it is stored. */

@@ -1,10 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vega from 'vega';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as vl from 'vega-lite';
 import {
   bindChartData,
@@ -17,20 +16,42 @@ import {
   type ChartSource,
   type RenderedChart,
 } from '../src/charts.ts';
-import type { Derived } from '../src/derive.ts';
+import type { Derived } from '../src/dataset/derive.ts';
+import type { Dataset } from '../src/dataset/schema.ts';
 import { THEME } from '../src/theme.ts';
-import { CliError } from '../src/error.ts';
+import { CliError, InputError } from '../src/error.ts';
 import type { FontBytes } from '../src/fonts.ts';
 import { messages } from '../src/messages.ts';
-import type { Dataset } from '../src/schema.ts';
 import { CHART_IDS, decodeXml, loadFonts, loadRealData, loadSpecs, svgTexts } from './fixtures/charts/load.ts';
 
 const fontkit = createRequire(import.meta.url)('fontkit') as {
   create(bytes: Buffer): { unitsPerEm: number; layout(text: string): { positions: { xAdvance: number }[] } };
 };
 
+interface Figure {
+  value: number;
+  unit: string;
+  scale?: 'thousand' | 'million' | 'billion';
+}
+interface Deal {
+  counterparty: string;
+  layer: string;
+  order: number;
+  status: string;
+  amount?: Figure;
+  stake?: Figure;
+  valuation?: Figure;
+}
+interface Layer {
+  name: string;
+  in_ai_stack: boolean;
+}
+
 let data: Dataset;
 let derived: Derived;
+/** The dataset's deals and layers, as the charts read them (records are loose in the core schema). */
+let deals: Record<string, Deal>;
+let layers: Record<string, Layer>;
 let fonts: FontBytes;
 let specs: ChartSource[];
 let datasets: Record<string, Record<string, unknown>[]>;
@@ -39,6 +60,8 @@ let warnings: string[];
 
 beforeAll(async () => {
   ({ data, derived } = await loadRealData());
+  deals = data.collections.deals!.records as unknown as Record<string, Deal>;
+  layers = data.collections.layers!.records as unknown as Record<string, Layer>;
   fonts = await loadFonts();
   specs = await loadSpecs();
   datasets = bindChartData(data, derived);
@@ -91,14 +114,15 @@ describe('the briefing charts', () => {
   it('deals: every disclosed amount is labelled and drawn; the undisclosed one is labelled, never drawn as zero', () => {
     const chart = charts.deals!;
     const texts = svgTexts(chart.svg);
-    const deals = Object.values(data.deals);
-    const disclosed = deals.filter((deal) => deal.amount);
+    const all = Object.values(deals);
+    const disclosed = all.filter((deal) => deal.amount);
+    expect(disclosed.length).toBeGreaterThan(0);
     for (const deal of disclosed) {
       expect(deal.amount!.scale).toBe('million');
       expect(texts).toContain(`$${printed(deal.amount!.value)}m`);
       expect(chart.description).toContain(`$${printed(deal.amount!.value)}m`);
     }
-    for (const deal of deals.filter((d) => !d.amount)) {
+    for (const deal of all.filter((d) => !d.amount)) {
       const name = data.entities[deal.counterparty]!.name;
       expect(texts).toContain(name);
       expect(chart.description).toMatch(new RegExp(`${name}[^;]*: undisclosed`));
@@ -113,17 +137,18 @@ describe('the briefing charts', () => {
 
   it('stack: each AI-stack layer shows the company CATL dealt with and the deal status', () => {
     const texts = svgTexts(charts.stack!.svg);
-    const layers = Object.entries(data.layers).filter(([, layer]) => layer.in_ai_stack);
-    expect(layers.length).toBeGreaterThan(0);
-    for (const [layerId, layer] of layers) {
+    const inStack = Object.entries(layers).filter(([, layer]) => layer.in_ai_stack);
+    expect(inStack.length).toBeGreaterThan(0);
+    for (const [layerId, layer] of inStack) {
       expect(texts).toContain(layer.name);
-      for (const deal of Object.values(data.deals).filter((d) => d.layer === layerId)) {
+      for (const deal of Object.values(deals).filter((d) => d.layer === layerId)) {
         expect(texts).toContain(data.entities[deal.counterparty]!.name);
         expect(texts.some((text) => text.includes(deal.status))).toBe(true);
         if (deal.stake) expect(texts.some((text) => text.includes(`${printed(deal.stake!.value)}% stake`))).toBe(true);
       }
     }
-    const notInStack = Object.values(data.layers).filter((layer) => !layer.in_ai_stack);
+    const notInStack = Object.values(layers).filter((layer) => !layer.in_ai_stack);
+    expect(notInStack.length).toBeGreaterThan(0);
     for (const layer of notInStack) expect(texts).not.toContain(layer.name);
   });
 
@@ -158,13 +183,16 @@ describe('the briefing charts', () => {
     }
   });
 
-  it('types no data into a spec: data is bound by name, and no dataset number appears in the spec text', () => {
+  it('types no data into a spec: data is a view of the dataset bound by name, and no dataset number appears in the spec text', () => {
     const numbers = new Set<number>();
     for (const m of Object.values(data.metrics)) numbers.add(m.value);
-    for (const deal of Object.values(data.deals)) for (const f of [deal.amount, deal.stake, deal.valuation]) if (f) numbers.add(f.value);
+    for (const deal of Object.values(deals)) for (const f of [deal.amount, deal.stake, deal.valuation]) if (f) numbers.add(f.value);
+    // The deals chart reads the deal-amounts view; every other chart a view of its own name.
+    const expectedName = (id: string) => (id === 'deals' ? 'deal-amounts' : id);
     for (const spec of specs) {
       const parsed = JSON.parse(spec.text) as { data: unknown };
-      expect(parsed.data).toEqual({ name: spec.id });
+      expect(parsed.data).toEqual({ name: expectedName(spec.id) });
+      expect(Object.keys(data.views)).toContain(expectedName(spec.id));
       expect(spec.text).not.toMatch(/"values"\s*:/);
       expect(spec.text).not.toMatch(/"datum"\s*:/);
       const literals = [...spec.text.replace(/"(?:[^"\\]|\\.)*"/g, '""').matchAll(/-?\d+(?:\.\d+)?/g)].map((m) => Math.abs(Number(m[0])));
@@ -209,7 +237,7 @@ describe('text measurement', () => {
   }
 
   it("measures a label's width as the sum of the font's advance widths, within 1%, in its own face", () => {
-    const label = data.entities[Object.values(data.deals)[0]!.counterparty]!.name;
+    const label = data.entities[Object.values(deals)[0]!.counterparty]!.name;
     const cases = [
       [{ fontSize: 13 }, fonts.regular],
       [{ fontSize: 14, fontWeight: 'bold' }, fonts.bold],
@@ -307,6 +335,10 @@ describe('the loader fence', () => {
     readInFolder = (path) => readFile(join(folder, path), 'utf8');
   });
 
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
   const render = (url: string, readFile?: (path: string) => Promise<string>) =>
     renderChart({ id: 'fence', file: 'fence.vl.json', text: spec(url) }, {}, { fonts, readFile });
 
@@ -367,9 +399,38 @@ describe('invalid specs', () => {
     expect(error.message).toMatch(/^specs\/bad\.vl\.json: not a valid Vega-Lite spec: encoding\.x\.type: "numeric" is not allowed/);
   });
 
-  it('a data name the build does not provide names the file and the names it does', async () => {
+  it('a data name the build does not provide is an input error at the name in the spec file, listing the names it does', async () => {
+    const text = '{\n  "mark": "bar",\n  "data": { "name": "nope" }\n}\n';
+    const error = await renderChart({ id: 'bad', file: 'specs/bad.vl.json', text }, { shipments: [], stack: [] }, { fonts }).then(
+      () => {
+        throw new Error('expected the spec to be refused');
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    const input = error as InputError;
+    expect(input.file).toBe('specs/bad.vl.json');
+    const line = 3;
+    const column = text.split('\n')[line - 1]!.indexOf('"name"') + 1;
+    expect(input.issues).toEqual([{ file: 'specs/bad.vl.json', line, column, path: 'data.name', message: messages.chartMissingData('nope', ['shipments', 'stack']) }]);
+    expect(error.message).toContain(`specs/bad.vl.json:${line}:${column}`);
+  });
+
+  it('an unknown data name with nothing bound says there is nothing to name', async () => {
     const error = await render(JSON.stringify({ data: { name: 'nope' }, mark: 'bar' }));
-    expect(error.message).toBe(messages.chartMissingData('specs/bad.vl.json', 'nope', []));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).issues.map((issue) => issue.message)).toEqual([messages.chartMissingData('nope', [])]);
+  });
+
+  it('a real spec whose data name is misspelled lists the names the dataset has', async () => {
+    const source = specs.find((s) => s.id === 'deals')!;
+    const text = source.text.replace('"deal-amounts"', '"deal-amount"');
+    const error = await renderChart({ ...source, text }, datasets, { fonts }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    const [issue] = (error as InputError).issues;
+    expect(issue!.file).toBe(source.file);
+    expect(issue!.line).toBe(text.slice(0, text.indexOf('"name": "deal-amount"')).split('\n').length);
+    expect(issue!.message).toBe(messages.chartMissingData('deal-amount', Object.keys(datasets)));
   });
 
   it('a {{field}} that the rows lack names the field', async () => {
@@ -380,9 +441,14 @@ describe('invalid specs', () => {
 
 describe('bindChartData', () => {
   it('binds the undisclosed amount as null with the word "undisclosed", never zero', () => {
-    for (const [id, deal] of Object.entries(data.deals)) {
-      const row = datasets.deals!.find((r) => r.deal === id)!;
-      if (deal.amount) expect(row.amount_usd_m).toBe(deal.amount.value * (deal.amount.scale === 'billion' ? 1000 : 1));
+    const rows = datasets['deal-amounts']!;
+    expect(rows).toHaveLength(Object.keys(deals).length);
+    for (const [id, deal] of Object.entries(deals)) {
+      const row = rows.find((r) => r.deal === id)!;
+      if (deal.amount) {
+        expect(row.amount_usd_m).toBe(deal.amount.value * (deal.amount.scale === 'billion' ? 1000 : 1));
+        expect(row.label).toBe(`$${printed(deal.amount.value)}m`);
+      }
       else {
         expect(row.amount_usd_m).toBeNull();
         expect(row.label).toBe('undisclosed');
@@ -395,5 +461,43 @@ describe('bindChartData', () => {
     expect(datasets.shipments!.map((r) => r.value).sort()).toEqual(byUnit('GWh'));
     expect(datasets['market-share']!.map((r) => r.value).sort()).toEqual(byUnit('percent'));
     expect(datasets['storage-growth']!.map((r) => r.value).sort()).toEqual(byUnit('percent_change'));
+  });
+
+  it('binds rows for every view, collection and table by name, plus entities and metrics', () => {
+    const names = [...Object.keys(data.views), ...Object.keys(data.collections), 'entities', 'metrics'];
+    expect(Object.keys(datasets).sort()).toEqual([...new Set(names)].sort());
+    for (const [name, view] of Object.entries(derived.views)) expect(datasets[name], name).toHaveLength(view.rows.length);
+  });
+
+  it("gives a collection's records their id and figure fields as their written numbers, each row with its source", () => {
+    const rows = datasets.deals!;
+    expect(rows.map((row) => row.id)).toEqual(Object.keys(deals));
+    for (const row of rows) {
+      const deal = deals[row.id as string]!;
+      expect(row.amount).toBe(deal.amount?.value);
+      expect(row.stake).toBe(deal.stake?.value);
+      expect(row.counterparty).toBe(deal.counterparty);
+      expect(row.source).toContain(data.sources.vector!.publication);
+    }
+  });
+
+  it('sorts a view as declared and fills its computed fields from the derived figures', () => {
+    const rows = datasets['deal-amounts']!;
+    const order = Object.entries(deals)
+      .sort(([, a], [, b]) => a.order - b.order)
+      .map(([id]) => id);
+    expect(rows.map((row) => row.deal)).toEqual(order);
+    const total = Object.values(deals).reduce((sum, deal) => sum + (deal.amount ? deal.amount.value * (deal.amount.scale === 'billion' ? 1000 : 1) : 0), 0);
+    for (const row of rows) expect(row.total_label).toBe(`$${(total / 1000).toFixed(2)}bn`);
+  });
+
+  it('binds a table collection as its rows, each citing the table source', () => {
+    const table = structuredClone(data);
+    table.collections.sales = { label: 'Sales', source: 'vector', fields: { year: 'integer', units: 'integer' }, rows: [{ year: 2024, units: 10 }, { year: 2025, units: 12 }] };
+    const bound = bindChartData(table, derived);
+    expect(bound.sales).toEqual([
+      { year: 2024, units: 10, source: expect.stringContaining(data.sources.vector!.title) },
+      { year: 2025, units: 12, source: expect.stringContaining(data.sources.vector!.title) },
+    ]);
   });
 });

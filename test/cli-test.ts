@@ -1,12 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeReports } from '../src/config.ts';
+import { parseYaml } from '../src/load.ts';
 import { messages } from '../src/messages.ts';
+import { loadDatasetFile } from './fixtures/dataset/load.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUN = join(ROOT, 'bin/run.js');
+const DATASET = 'data/catl-ai-stack.yaml';
 
 /** Runs `report` as a user would, in `cwd`, and captures everything. */
 function report(args: string[], cwd = ROOT) {
@@ -14,19 +18,54 @@ function report(args: string[], cwd = ROOT) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const temp = () => mkdtempSync(join(tmpdir(), 'briefing-cli-'));
+const temps: string[] = [];
+const temp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'briefing-cli-'));
+  temps.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** 1-based line where `needle` first occurs in `text`. */
+const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+/** `line:column` (1-based) where `value` starts, on the first line holding `needle`. */
+const at = (text: string, needle: string, value: string) => {
+  const line = lineOf(text, needle);
+  return `${line}:${text.split('\n')[line - 1]!.indexOf(value) + 1}`;
+};
 
 describe('report --check', () => {
-  it('validates the shipped dataset and prints a one-line summary', () => {
+  it('checks every shipped report once per set of inputs and prints a one-line summary of each', () => {
+    // The counts, taken from each dataset itself, loaded in this process.
+    const summaryOf = (report: ReturnType<typeof normalizeReports>[number]) => {
+      const { data, derived } = loadDatasetFile(join(ROOT, report.dataset));
+      const collections = Object.values(data.collections);
+      const counts = {
+        collections: collections.length,
+        records: Object.keys(data.entities).length + collections.reduce((n, c) => n + Object.keys(c.records ?? {}).length + (c.rows?.length ?? 0), 0),
+        figures: Object.keys(data.metrics).length,
+        derived: Object.keys(derived.figures).length,
+        checks: Object.keys(data.checks).length,
+        views: Object.keys(derived.views).length,
+      };
+      const chartCount = report.charts ? readdirSync(join(ROOT, report.charts)).filter((name) => name.endsWith('.vl.json')).length : 0;
+      return `${messages.checkSummary(report.dataset, counts)}; ${messages.checkContent(report.templates, chartCount)}`;
+    };
+    // Editions that read the same dataset, templates and charts (A4 and Letter) are checked once.
+    const reports = normalizeReports(parseYaml('reports.yaml', readFileSync(join(ROOT, 'reports.yaml'))));
+    const distinct = [...new Map(reports.map((r) => [JSON.stringify([r.dataset, r.templates, r.charts]), r])).values()];
+    expect(distinct.length).toBeLessThan(reports.length);
     const { code, stderr } = report(['--check']);
     expect(code).toBe(0);
-    expect(stderr.trim().split('\n').at(-1)).toMatch(/^data\/catl-ai-stack\.yaml: valid: 6 entities, 3 deals, \d+ figures, \d+ derived figures$/);
+    expect(stderr.trim().split('\n')).toEqual(distinct.map(summaryOf));
   });
 
   it('exits 1 with every located problem and no stack trace', () => {
     const dir = temp();
     const file = join(dir, 'bad.yaml');
-    const text = readFileSync(join(ROOT, 'data/catl-ai-stack.yaml'), 'utf8')
+    const text = readFileSync(join(ROOT, DATASET), 'utf8')
       .replace('stake: { value: 38,', 'stake: { value: 380,')
       .replace('counterparty: zhongheng', 'counterparty: nobody');
     writeFileSync(file, text);
@@ -34,8 +73,8 @@ describe('report --check', () => {
     expect(code).toBe(1);
     const lines = stderr.trim().split('\n');
     expect(lines.filter((l) => /^\S+:\d+:\d+  /.test(l) && l.startsWith(file))).toHaveLength(2);
-    expect(stderr).toContain('deals.vnet.stake.value');
-    expect(stderr).toContain('deals.zhongheng.counterparty');
+    expect(stderr).toContain(`${file}:${at(text, 'counterparty: nobody', 'nobody')}  collections.deals.records.zhongheng.counterparty  `);
+    expect(stderr).toContain(`${file}:${at(text, 'stake: { value: 380,', '380')}  collections.deals.records.vnet.stake.value  ${messages.percentRange}`);
     expect(lines.at(-1)).toBe(messages.invalidData(2, file));
     expect(stderr).not.toMatch(/\n\s+at /);
   });
@@ -43,12 +82,11 @@ describe('report --check', () => {
   it('refuses text the typeface cannot draw, at its line, as the build would', () => {
     const dir = temp();
     const file = join(dir, 'emoji.yaml');
-    const text = readFileSync(join(ROOT, 'data/catl-ai-stack.yaml'), 'utf8').replace('name: Zhongheng Electric', 'name: Zhongheng Electric \u{1F600}');
+    const text = readFileSync(join(ROOT, DATASET), 'utf8').replace('name: Zhongheng Electric', 'name: Zhongheng Electric \u{1F600}');
     writeFileSync(file, text);
     const { code, stderr } = report(['--check', '--data', file]);
     expect(code).toBe(1);
-    const line = text.slice(0, text.indexOf('Zhongheng Electric \u{1F600}')).split('\n').length;
-    expect(stderr).toContain(`${file}:${line}:`);
+    expect(stderr).toContain(`${file}:${lineOf(text, 'Zhongheng Electric \u{1F600}')}:`);
     expect(stderr).toContain(messages.unsupportedCharacter('\u{1F600}', 'U+1F600'));
   });
 

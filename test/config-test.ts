@@ -1,47 +1,80 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeReports, shardReports } from '../src/config.ts';
 import { InputError } from '../src/error.ts';
 import { parseYaml } from '../src/load.ts';
+import { messages, type Located } from '../src/messages.ts';
 
 const parse = (text: string) => normalizeReports(parseYaml('reports.yaml', new TextEncoder().encode(text)));
 
+function issuesOf(text: string): Located[] {
+  try {
+    parse(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as InputError).issues;
+  }
+  throw new Error('expected reports.yaml to be invalid');
+}
+
 describe('normalizeReports', () => {
-  it('reads the shipped config: the A4 and Letter editions', () => {
+  it('reads the shipped config: every report names a dataset, templates and charts that exist, and ids are unique', () => {
     const reports = parse(readFileSync('reports.yaml', 'utf8'));
-    expect(reports.map((r) => [r.id, r.paper])).toEqual([
-      ['catl-ai-stack-briefing', 'a4'],
-      ['catl-ai-stack-briefing-letter', 'letter'],
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(reports.map((r) => r.id)).size).toBe(reports.length);
+    for (const report of reports) {
+      expect(existsSync(report.dataset), report.dataset).toBe(true);
+      expect(readdirSync(report.templates).some((name) => name.endsWith('.md.hbs')), report.templates).toBe(true);
+      if (report.charts) expect(readdirSync(report.charts).some((name) => name.endsWith('.vl.json')), report.charts).toBe(true);
+    }
+  });
+
+  it('fills defaults; a report without charts has none', () => {
+    const [report] = parse('reports:\n  - id: x\n    dataset: data/x.yaml\n    templates: templates/x\n');
+    expect(report).toMatchObject({ id: 'x', paper: 'a4', formats: ['pdf', 'html', 'svg'], templates: 'templates/x', editions: 'data/editions', title: 'x' });
+    expect(report!.charts).toBeUndefined();
+    expect('charts' in report!).toBe(false);
+  });
+
+  it('keeps a charts folder when one is named', () => {
+    const [report] = parse('reports:\n  - id: x\n    dataset: data/x.yaml\n    templates: templates/x\n    charts: templates/x/charts\n');
+    expect(report!.charts).toBe('templates/x/charts');
+  });
+
+  it('records where the templates folder is named, for a located error when it is missing', () => {
+    const text = 'reports:\n  - id: a\n    dataset: d.yaml\n    templates: t/a\n  - id: b\n    dataset: d.yaml\n    title: B\n    templates: t/b\n';
+    const reports = parse(text);
+    expect(reports.map((r) => r.templatesAt)).toEqual([
+      { file: 'reports.yaml', line: 4, column: 16, path: 'reports.0.templates', message: '' },
+      { file: 'reports.yaml', line: 8, column: 16, path: 'reports.1.templates', message: '' },
     ]);
   });
 
-  it('fills defaults', () => {
-    const [report] = parse('reports:\n  - id: x\n    dataset: data/x.yaml\n');
-    expect(report).toMatchObject({ id: 'x', paper: 'a4', formats: ['pdf', 'html', 'svg'], templates: 'templates/briefing', editions: 'data/editions', title: 'x' });
+  it('requires the templates folder, at the report that lacks it (its first key, after "  - ")', () => {
+    const issues = issuesOf('reports:\n  - id: x\n    dataset: data/x.yaml\n');
+    expect(issues.map((i) => ({ path: i.path, at: `${i.line}:${i.column}`, message: i.message }))).toEqual([
+      { path: 'reports.0.templates', at: '2:5', message: messages.missingField('templates') },
+    ]);
   });
 
   it('gives each report its own chart folder when several write SVG', () => {
-    const one = parse('reports:\n  - id: a\n    dataset: d.yaml\n  - id: b\n    dataset: d.yaml\n    formats: [pdf]\n');
+    const one = parse('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n  - id: b\n    dataset: d.yaml\n    templates: t\n    formats: [pdf]\n');
     expect(one.map((r) => r.chartsOut)).toEqual(['charts', 'charts']);
-    const two = parse('reports:\n  - id: a\n    dataset: d.yaml\n  - id: b\n    dataset: e.yaml\n');
+    const two = parse('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n  - id: b\n    dataset: e.yaml\n    templates: t\n');
     expect(two.map((r) => r.chartsOut)).toEqual(['charts/a', 'charts/b']);
   });
 
   it('locates bad values, unknown keys, traversal and duplicate ids', () => {
-    const text = 'reports:\n  - id: a\n    dataset: ../secret.yaml\n    paper: a5\n  - id: a\n    dataset: d.yaml\n    formt: [pdf]\n';
-    let error: InputError | undefined;
-    try {
-      parse(text);
-    } catch (e) {
-      error = e as InputError;
-    }
-    expect(error).toBeInstanceOf(InputError);
-    const where = Object.fromEntries(error!.issues.map((i) => [i.path, `${i.line}:${i.column}`]));
+    const text =
+      'reports:\n  - id: a\n    dataset: ../secret.yaml\n    templates: /etc\n    paper: a5\n  - id: a\n    dataset: d.yaml\n    templates: t\n    formt: [pdf]\n    charts: ../c\n';
+    const where = Object.fromEntries(issuesOf(text).map((i) => [i.path, `${i.line}:${i.column}`]));
     expect(where).toEqual({
       'reports.0.dataset': '3:14',
-      'reports.0.paper': '4:12',
-      'reports.1.id': '5:9',
-      'reports.1.formt': '7:5',
+      'reports.0.templates': '4:16',
+      'reports.0.paper': '5:12',
+      'reports.1.id': '6:9',
+      'reports.1.formt': '9:5',
+      'reports.1.charts': '10:13',
     });
   });
 });

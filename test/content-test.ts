@@ -6,25 +6,63 @@ import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
 import { buildBriefing, checkTemplateFigures, createLiterals, escapeMarkdown, parseWithLiterals, plainText, writeOut, type ChartMeta, type FigureNode, type TemplateSource } from '../src/content.ts';
-import { deriveFigures } from '../src/derive.ts';
+import { deriveDataset, formatterFor, type Derived } from '../src/dataset/derive.ts';
+import type { Dataset } from '../src/dataset/schema.ts';
 import { diffEditions } from '../src/editions.ts';
 import { InputError } from '../src/error.ts';
-import { createFormatter } from '../src/format.ts';
-import { parseYaml } from '../src/load.ts';
 import { messages } from '../src/messages.ts';
-import type { Dataset } from '../src/schema.ts';
-import { validateDataset } from '../src/validate.ts';
+import { loadDatasetFile } from './fixtures/dataset/load.ts';
 
 const DIR = 'templates/briefing/';
 const CHART_IDS = ['deals', 'stack', 'shipments', 'market-share', 'storage-growth'];
 
 function load(file: string): Dataset {
-  return validateDataset(parseYaml(file, readFileSync(file)));
+  return loadDatasetFile(file).data;
+}
+
+/** The computed figures and views of a dataset, as the build derives them; fails on any problem. */
+function derive(dataset: Dataset): Derived {
+  const { derived, problems } = deriveDataset(dataset);
+  expect(problems).toEqual([]);
+  return derived;
+}
+
+interface Figure {
+  value: number;
+  unit: string;
+  scale?: 'thousand' | 'million' | 'billion';
+  period: string;
+}
+interface Deal {
+  counterparty: string;
+  status: string;
+  amount?: Figure;
+  stake?: Figure;
+  attribution?: string;
+}
+interface Round {
+  target: Figure;
+  valuation: Figure;
+}
+
+/** A collection's records, typed as the test reads them (records are loose in the core schema). */
+function records<T>(dataset: Dataset, collection: string): Record<string, T> {
+  return dataset.collections[collection]!.records as unknown as Record<string, T>;
 }
 
 const data = load('data/catl-ai-stack.yaml');
-const derived = deriveFigures(data);
-const fmt = createFormatter(data.edition.language);
+const derived = derive(data);
+const fmt = formatterFor(data);
+const deals = records<Deal>(data, 'deals');
+const rounds = records<Round>(data, 'rounds');
+const metric = (id: string) => data.metrics[id]!.value;
+/** English count words, as the briefing spells small counts. */
+const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+/** A number rounded as the briefing shows it, without trailing zeros ("1.50" is "1.5"). */
+const trim = (text: string) => String(Number(text));
+/** "+2.2" or "−2.2" (U+2212), as a signed figure is written. */
+const signedText = (value: number, digits: number) => `${value > 0 ? '+' : value < 0 ? '\u2212' : ''}${trim(Math.abs(value).toFixed(digits))}`;
 
 /** The shipped templates, as the orchestrator passes them: every file in the folder, sorted by name. */
 const shipped: TemplateSource[] = readdirSync(DIR)
@@ -43,7 +81,7 @@ const charts: ChartMeta[] = CHART_IDS.map((id) => ({
 
 /** A one-template briefing: the main template only. */
 function single(text: string, dataset: Dataset = data): Root {
-  return buildBriefing({ data: dataset, derived: deriveFigures(dataset), charts, templates: [{ name: 'briefing.md.hbs', file: `${DIR}briefing.md.hbs`, text }] }).tree;
+  return buildBriefing({ data: dataset, derived: derive(dataset), charts, templates: [{ name: 'briefing.md.hbs', file: `${DIR}briefing.md.hbs`, text }] }).tree;
 }
 
 function all<T extends Node>(root: Node, type: string): T[] {
@@ -107,7 +145,7 @@ describe('buildBriefing with the shipped templates', () => {
     const titles = briefing.outline.filter((entry) => entry.depth === 2).map((entry) => entry.text);
     expect(titles).toEqual([
       'Key points',
-      'The three deals and how they fit',
+      'The deals and how they fit',
       'Why now',
       'What the numbers imply',
       'What to watch',
@@ -128,25 +166,30 @@ describe('buildBriefing with the shipped templates', () => {
 
   it('shows every figure the brief names, formatted from the data', () => {
     const text = plainText(briefing.tree.children.filter((node) => node.type !== 'footnoteDefinition'));
+    const vnet = deals.vnet!.amount!.value;
+    const zhongheng = deals.zhongheng!.amount!.value;
+    const stake = deals.vnet!.stake!.value / 100;
+    const round = rounds.deepseek!;
+    const [catl, market] = [metric('storage_growth_catl') / 100, metric('storage_growth_market') / 100];
     const expected = [
-      `$${data.deals.vnet!.amount!.value}m`,
-      `$${data.deals.zhongheng!.amount!.value}m`,
-      `$${data.rounds.deepseek!.target.value}bn`,
-      `$${data.rounds.deepseek!.valuation.value}bn`,
-      `${data.metrics.share_q1_2026!.value}%`,
-      `${data.metrics.share_q1_2025!.value}%`,
-      `${data.metrics.shipments_ev_2025!.value} GWh`,
-      `${data.metrics.shipments_storage_2025!.value} GWh`,
-      `${data.metrics.storage_growth_catl!.value}%`,
-      `${data.metrics.storage_growth_market!.value}%`,
-      // Derived, computed here independently of derive.ts.
-      `$${((600 + 942) / 1000).toFixed(2)}bn`,
-      `$${(942 / 0.38 / 1000).toFixed(2)}bn`,
-      `${((7.35 / 51) * 100).toFixed(1)}%`,
-      `${((121 / (541 + 121)) * 100).toFixed(1)}%`,
-      `${(40.7 - 38.5).toFixed(1)} percentage points`,
-      `${79 - 29} percentage points`,
-      `${((1.29 / 1.79) * 100).toFixed(1)}%`,
+      `$${vnet}m`,
+      `$${zhongheng}m`,
+      `$${round.target.value}bn`,
+      `$${round.valuation.value}bn`,
+      `${metric('share_q1_2026')}%`,
+      `${metric('share_q1_2025')}%`,
+      `${metric('shipments_ev_2025')} GWh`,
+      `${metric('shipments_storage_2025')} GWh`,
+      `${metric('storage_growth_catl')}%`,
+      `${metric('storage_growth_market')}%`,
+      // Derived, computed here independently of derive.ts (amounts are in millions, so /1000 gives billions).
+      `$${trim(((zhongheng + vnet) / 1000).toFixed(2))}bn`,
+      `$${trim((vnet / stake / 1000).toFixed(2))}bn`,
+      `${trim(((round.target.value / round.valuation.value) * 100).toFixed(1))}%`,
+      `${trim(((metric('shipments_storage_2025') / (metric('shipments_ev_2025') + metric('shipments_storage_2025'))) * 100).toFixed(1))}%`,
+      `${trim((metric('share_q1_2026') - metric('share_q1_2025')).toFixed(1))} percentage points`,
+      `${trim((metric('storage_growth_market') - metric('storage_growth_catl')).toFixed(1))} percentage points`,
+      `${trim((((1 + catl) / (1 + market)) * 100).toFixed(1))}%`,
     ];
     for (const figure of expected) expect(text, figure).toContain(figure);
   });
@@ -181,18 +224,27 @@ describe('buildBriefing with the shipped templates', () => {
     expect(vnet).toContain(data.sources.vector!.published.as_given);
     expect(vnet).toContain('deals.vnet.amount');
 
-    const implied = definitions.get('derived.deals.vnet.implied_value')!;
-    expect(implied).toContain(derived.deals.vnet!.implied_value!.formula);
-    expect(implied).toContain('deals.vnet.amount = $942m');
-    expect(implied).toContain('deals.vnet.stake = 38%');
-    for (const figure of Object.values(derived.figures)) {
+    const implied = definitions.get('derived.vnet_implied_value')!;
+    expect(implied).toContain(derived.figures.vnet_implied_value!.formula);
+    expect(implied).toContain(`deals.vnet.amount = $${deals.vnet!.amount!.value}m`);
+    expect(implied).toContain(`deals.vnet.stake = ${deals.vnet!.stake!.value}%`);
+    expect(implied).toContain(data.sources.vector!.publication);
+    // Every derived figure the dataset declares is computed, under derived.<id>.
+    expect(Object.keys(derived.figures).sort()).toEqual(Object.keys(data.derived).sort());
+    // Every derived figure the shipped templates use has a footnote with its formula and inputs.
+    const used = Object.values(derived.figures).filter((figure) => shipped.some((template) => new RegExp(`\\b${figure.id.replace('.', '\\.')}\\b`).test(template.text)));
+    expect(used.length).toBeGreaterThan(10);
+    for (const figure of Object.values(derived.figures)) expect(definitions.has(figure.id), figure.id).toBe(used.includes(figure));
+    for (const figure of used) {
       const note = definitions.get(figure.id);
       expect(note, figure.id).toBeDefined();
       for (const input of figure.inputs) expect(note, `${figure.id} names ${input}`).toContain(input);
       expect(note).toContain(figure.formula);
     }
     // The attributed deal keeps its attribution.
-    expect(definitions.get('deals.deepseek')).toContain(data.deals.deepseek!.attribution!);
+    expect(definitions.get('deals.deepseek')).toContain(deals.deepseek!.attribution!);
+    // So does the status the dataset declares a note for (reported: "Reported, not announced.").
+    expect(definitions.get('deals.deepseek')).toContain('Reported, not announced.');
   });
 
   it('numbers the figures in order and resolves every cross-reference to the same number', () => {
@@ -217,10 +269,18 @@ describe('buildBriefing with the shipped templates', () => {
   it('builds the deals table from the data, with a caption', () => {
     const [table] = all<Table>(briefing.tree, 'table');
     expect(table?.data?.caption).toMatch(/^Table 1\. /);
-    expect(table?.children).toHaveLength(1 + Object.keys(data.deals).length);
+    expect(table?.data?.identifier).toBe('table-deals-table');
+    expect(table?.children).toHaveLength(1 + Object.keys(deals).length);
+    // The headings are the view's declared labels.
+    expect(table!.children[0]!.children.map((cell) => plainText(cell.children))).toEqual(Object.values(data.views['deals-table']!.fields).map((field) => (typeof field === 'string' ? '' : field.label)));
     const vnetRow = table!.children.find((row) => plainText(row.children).includes(data.entities.vnet!.name))!;
-    expect(plainText(vnetRow.children)).toContain('$942m');
-    expect(plainText(vnetRow.children)).toContain('38%');
+    expect(plainText(vnetRow.children)).toContain(`$${deals.vnet!.amount!.value}m`);
+    expect(plainText(vnetRow.children)).toContain(`${deals.vnet!.stake!.value}%`);
+    // The figures in the table are cited, and each row ends with its record's footnote.
+    const references = all<FootnoteReference>(vnetRow, 'footnoteReference').map((ref) => ref.identifier);
+    expect(references).toEqual(expect.arrayContaining(['deals.vnet.amount', 'deals.vnet.stake', 'deals.vnet']));
+    const deepseekRow = table!.children.find((row) => plainText(row.children).includes(data.entities.deepseek!.name))!;
+    expect(plainText(deepseekRow.children)).toContain('not disclosed');
   });
 
   it('is deterministic', () => {
@@ -235,16 +295,25 @@ describe('buildBriefing with the shipped templates', () => {
 });
 
 describe('helpers', () => {
+  const disclosed = Object.values(deals).filter((deal) => deal.amount);
+  const millions = (figure: Figure) => figure.value * (figure.scale === 'billion' ? 1000 : 1);
   const cases: [string, string, string][] = [
-    ['{{money deals.vnet.amount}}', `$${data.deals.vnet!.amount!.value}m`, 'deals.vnet.amount'],
-    ['{{money rounds.deepseek.target}}', `$${data.rounds.deepseek!.target.value}bn`, 'rounds.deepseek.target'],
-    ['{{pct metrics.share_q1_2026}}', `${data.metrics.share_q1_2026!.value}%`, 'metrics.share_q1_2026'],
-    ['{{pct deals.vnet.stake}}', `${data.deals.vnet!.stake!.value}%`, 'deals.vnet.stake'],
-    ['{{gwh metrics.shipments_ev_2025}}', `${data.metrics.shipments_ev_2025!.value} GWh`, 'metrics.shipments_ev_2025'],
-    ['{{pp derived.figures.share_change}}', `${(40.7 - 38.5).toFixed(1)} percentage points`, 'derived.figures.share_change'],
-    ['{{pct derived.rounds.deepseek.share_of_valuation}}', `${((7.35 / 51) * 100).toFixed(1)}%`, 'derived.rounds.deepseek.share_of_valuation'],
-    ['{{money derived.totals.disclosed_amount}}', `$${((600 + 942) / 1000).toFixed(2)}bn`, 'derived.totals.disclosed_amount'],
-    ['{{count derived.totals.disclosed_deals}}', 'two', 'derived.totals.disclosed_deals'],
+    ['{{figure deals.vnet.amount}}', `$${deals.vnet!.amount!.value}m`, 'deals.vnet.amount'],
+    ['{{figure rounds.deepseek.target}}', `$${rounds.deepseek!.target.value}bn`, 'rounds.deepseek.target'],
+    ['{{figure metrics.share_q1_2026}}', `${metric('share_q1_2026')}%`, 'metrics.share_q1_2026'],
+    ['{{figure deals.vnet.stake}}', `${deals.vnet!.stake!.value}%`, 'deals.vnet.stake'],
+    ['{{figure metrics.shipments_ev_2025}}', `${metric('shipments_ev_2025')} GWh`, 'metrics.shipments_ev_2025'],
+    ['{{figure metrics.storage_growth_catl signed=true}}', `${signedText(metric('storage_growth_catl'), 1)}%`, 'metrics.storage_growth_catl'],
+    ['{{figure derived.share_change}}', `${trim((metric('share_q1_2026') - metric('share_q1_2025')).toFixed(1))} percentage points`, 'derived.share_change'],
+    ['{{figure derived.share_change signed=true}}', `${signedText(metric('share_q1_2026') - metric('share_q1_2025'), 1)} percentage points`, 'derived.share_change'],
+    ['{{figure derived.deepseek_round_share}}', `${trim(((rounds.deepseek!.target.value / rounds.deepseek!.valuation.value) * 100).toFixed(1))}%`, 'derived.deepseek_round_share'],
+    ['{{figure derived.disclosed_amount}}', `$${trim((disclosed.reduce((sum, deal) => sum + millions(deal.amount!), 0) / 1000).toFixed(2))}bn`, 'derived.disclosed_amount'],
+    ['{{figure derived.disclosed_deals}}', String(disclosed.length), 'derived.disclosed_deals'],
+    ['{{figure derived.disclosed_deals words=true}}', WORDS[disclosed.length]!, 'derived.disclosed_deals'],
+    ['{{figure derived.undisclosed_deals words=true}}', WORDS[Object.keys(deals).length - disclosed.length]!, 'derived.undisclosed_deals'],
+    ['{{figure derived.reported_deals words=true capitalize=true}}', capitalize(WORDS[Object.values(deals).filter((deal) => deal.status === 'reported').length]!), 'derived.reported_deals'],
+    ['{{count deals}}', String(Object.keys(deals).length), 'count.deals'],
+    ['{{count deals words=true}}', WORDS[Object.keys(deals).length]!, 'count.deals'],
   ];
   it.each(cases)('%s -> %s with footnote [^%s]', (template, text, footnote) => {
     const tree = single(`Value: ${template}.`);
@@ -252,6 +321,39 @@ describe('helpers', () => {
     expect(paragraph.children[0]).toMatchObject({ type: 'text', value: `Value: ${text}` });
     expect(paragraph.children[1]).toMatchObject({ type: 'footnoteReference', identifier: footnote });
     expect(all<FootnoteDefinition>(tree, 'footnoteDefinition').map((d) => d.identifier)).toEqual([footnote]);
+  });
+
+  it('spells the number of deals as "three", cited by a footnote that lists the records counted', () => {
+    expect(Object.keys(deals)).toHaveLength(3);
+    const tree = single('There were {{count deals words=true}} deals.');
+    expect(plainText((tree.children[0] as Parent).children)).toBe('There were three deals.');
+    const [definition] = all<FootnoteDefinition>(tree, 'footnoteDefinition');
+    expect(definition?.identifier).toBe('count.deals');
+    const note = plainText(definition!.children);
+    for (const id of Object.keys(deals)) expect(note).toContain(id);
+    expect(note).toContain('deals');
+  });
+
+  it('shows an {{#if (eq ...)}} block only when the field has that value', () => {
+    const text = '{{#if (eq deals.vnet.status "agreed")}}Agreed.{{else}}Not agreed.{{/if}} {{#if (eq deals.deepseek.status "agreed")}}Also agreed.{{else}}Only reported.{{/if}}';
+    expect(deals.vnet!.status).toBe('agreed');
+    expect(deals.deepseek!.status).not.toBe('agreed');
+    expect(plainText(single(text).children)).toBe('Agreed. Only reported.');
+    const changed = structuredClone(data);
+    records<Deal>(changed, 'deals').vnet!.status = 'completed';
+    expect(plainText(single(text, changed).children)).toBe('Not agreed. Only reported.');
+  });
+
+  it("writes an enum field's display word with {{label}}, uncited", () => {
+    const fields = data.collections.deals!.fields as Record<string, { values: Record<string, string | { label: string }> }>;
+    const word = (field: string, value: string) => {
+      const declared = fields[field]!.values[value]!;
+      return typeof declared === 'string' ? declared : declared.label;
+    };
+    const tree = single('{{label deals.vnet "status"}}, {{label deals.zhongheng "instrument"}}.');
+    expect(plainText(tree.children)).toBe(`${word('status', deals.vnet!.status)}, ${word('instrument', 'indirect-stake')}.`);
+    expect(records<{ instrument: string }>(data, 'deals').zhongheng!.instrument).toBe('indirect-stake');
+    expect(all(tree, 'footnoteReference')).toEqual([]);
   });
 
   it('formats periods, dates, names and text without citing them', () => {
@@ -265,7 +367,7 @@ describe('helpers', () => {
   });
 
   it('re-uses one footnote for repeated uses of a fact', () => {
-    const tree = single('{{money deals.vnet.amount}} and again {{money deals.vnet.amount}}; {{cite claims.flywheel}}');
+    const tree = single('{{figure deals.vnet.amount}} and again {{figure deals.vnet.amount}}; {{cite claims.flywheel}}');
     expect(all<FootnoteReference>(tree, 'footnoteReference').map((r) => r.identifier)).toEqual(['deals.vnet.amount', 'deals.vnet.amount', 'claims.flywheel']);
     expect(all(tree, 'footnoteDefinition')).toHaveLength(2);
   });
@@ -282,7 +384,7 @@ describe('helpers', () => {
 
 describe('escaping', () => {
   const hostile = load('test/fixtures/content/hostile.yaml');
-  const tree = buildBriefing({ data: hostile, derived: deriveFigures(hostile), charts, templates: shipped }).tree;
+  const tree = buildBriefing({ data: hostile, derived: derive(hostile), charts, templates: shipped }).tree;
 
   it('keeps hostile names and text literal', () => {
     const text = plainText(tree.children);
@@ -291,7 +393,7 @@ describe('escaping', () => {
     expect(text).toContain(hostile.entities.vnet!.short_name);
     expect(text).toContain(hostile.entities.deepseek!.short_name);
     // Whitespace in data collapses to one space, so it cannot start a block.
-    expect(text).toContain(hostile.deals.deepseek!.attribution!.replace(/\s+/g, ' '));
+    expect(text).toContain(records<Deal>(hostile, 'deals').deepseek!.attribution!.replace(/\s+/g, ' '));
   });
 
   it('lets no data string become markup', () => {
@@ -373,7 +475,7 @@ describe('literal tokens (one parse per document shape)', () => {
     const other = structuredClone(data);
     const metrics = other.metrics as Record<string, { value: number }>;
     for (const metric of Object.values(metrics)) metric.value = Math.round(metric.value * 1.37 * 10) / 10 + 1;
-    const build = (dataset: Dataset) => buildBriefing({ data: dataset, derived: deriveFigures(dataset), charts, templates: shipped });
+    const build = (dataset: Dataset) => buildBriefing({ data: dataset, derived: derive(dataset), charts, templates: shipped });
     const first = shape(build(data).tree);
     const second = build(other);
     const text = plainText(second.tree.children);
@@ -411,7 +513,7 @@ describe('template checks', () => {
       '{{#if previous.exists}}', // 3
       'In 2025 the price was 7.35 a share.', // 4
       '{{/if}}',
-      'Three deals, {{money deals.vnet.amount}}, {{! $9bn in a comment }} Q1, Figure one.',
+      'Three deals, {{figure deals.vnet.amount}}, {{! $9bn in a comment }} Q1, Figure one.',
     ].join('\n');
     const found = checkTemplateFigures([{ name: 'x.md.hbs', file: 'x.md.hbs', text }]);
     expect(found.map((issue) => [issue.line, issue.column, issue.message])).toEqual([
@@ -420,6 +522,37 @@ describe('template checks', () => {
       [2, 21, messages.templatePlantedFigure('percentage', '2 percentage points')],
       [4, 4, messages.templatePlantedFigure('year', '2025')],
       [4, 23, messages.templatePlantedFigure('decimal number', '7.35')],
+    ]);
+  });
+
+  it('finds plain integers, counts in digits and fiscal labels', () => {
+    const lines = [
+      'The company employs 36,000 people.', // 1
+      'We list 12 things here.', // 2
+      'Results for FY25 were mixed, as in FY2024.', // 3
+      'Out of 7, most failed.', // 4
+      'Q3 FY26 was better.', // 5
+      'Figure one, Q1 and H2 are words, not figures.', // 6
+    ];
+    const found = checkTemplateFigures([{ name: 'x.md.hbs', file: 'x.md.hbs', text: lines.join('\n') }]);
+    const at = (line: number, text: string) => lines[line - 1]!.indexOf(text) + 1;
+    expect(found.map((issue) => [issue.line, issue.column, issue.message])).toEqual([
+      [1, at(1, '36,000'), messages.templatePlantedFigure('number', '36,000 people')],
+      [2, at(2, '12'), messages.templatePlantedFigure('number', '12 things')],
+      [3, at(3, 'FY25'), messages.templatePlantedFigure('fiscal period', 'FY25')],
+      [3, at(3, 'FY2024'), messages.templatePlantedFigure('fiscal period', 'FY2024')],
+      [4, at(4, '7'), messages.templatePlantedFigure('number', '7')],
+      [5, at(5, 'Q3 FY26'), messages.templatePlantedFigure('fiscal period', 'Q3 FY26')],
+    ]);
+  });
+
+  it('fails the build on a planted head count or fiscal label in a partial, at its line', () => {
+    const templates = planted('why-now.md.hbs', (text) => `${text}\nIt employs 36,000 people and reported FY25 results.\n`);
+    const line = templates.find((t) => t.name === 'why-now.md.hbs')!.text.split('\n').length - 1;
+    const issues = problemsOf(() => buildBriefing({ data, derived, charts, templates }));
+    expect(issues).toEqual([
+      { file: `${DIR}why-now.md.hbs`, line, column: 'It employs '.length + 1, path: '', message: messages.templatePlantedFigure('number', '36,000 people') },
+      { file: `${DIR}why-now.md.hbs`, line, column: 'It employs 36,000 people and reported '.length + 1, path: '', message: messages.templatePlantedFigure('fiscal period', 'FY25') },
     ]);
   });
 
@@ -439,30 +572,53 @@ describe('template checks', () => {
     expect(issues).toEqual([{ file: `${DIR}why-now.md.hbs`, line, column: 5, path: '', message: messages.templateUnknownChart('nope', CHART_IDS) }]);
   });
 
-  it('rejects missing data paths, raw values and wrong units, each located', () => {
-    const issues = problemsOf(() => single('A {{money deals.vnet.amont}}\nB {{edition.title}}\nC {{money metrics.share_q1_2026}}\nD {{{text edition.title}}}\n'));
+  it('rejects missing data paths, raw values and values that are not figures, each located', () => {
+    const issues = problemsOf(() => single('A {{figure deals.vnet.amont}}\nB {{edition.title}}\nC {{figure metrics.share_q1_2026}}\nD {{{text edition.title}}}\n'));
     expect(issues.map((issue) => [issue.line, issue.column])).toEqual([
-      [1, 'A {{money '.length + 1],
+      [1, 'A {{figure '.length + 1],
       [2, 3],
       [4, 3],
     ]);
-    expect(issues[0]!.message).toBe(messages.templateMissingData('deals.vnet.amont', Object.keys(data.deals.vnet!)));
+    expect(issues[0]!.message).toBe(messages.templateMissingData('deals.vnet.amont', Object.keys(deals.vnet!)));
     expect(issues[1]!.message).toBe(messages.templateBareValue('{{edition.title}}'));
     expect(issues[2]!.message).toBe(messages.templateTripleStash('{{{text edition.title}}}'));
-    // Units are checked when rendering, once the static checks pass.
-    const unit = problemsOf(() => single('\nC {{money metrics.share_q1_2026}}'));
-    expect(unit).toEqual([
-      { file: `${DIR}briefing.md.hbs`, line: 2, column: 3, path: '', message: messages.templateWrongKind('{{money metrics.share_q1_2026}}', 'USD amounts', 'in percent') },
+    // What a path holds is checked when rendering, once the static checks pass.
+    const kind = problemsOf(() => single('\nC {{figure entities.vnet.role}} and {{figure deals.vnet}}'));
+    expect(kind).toEqual([
+      { file: `${DIR}briefing.md.hbs`, line: 2, column: 3, path: '', message: messages.templateWrongKind('{{figure entities.vnet.role}}', 'figures', 'a string') },
+      { file: `${DIR}briefing.md.hbs`, line: 2, column: 'C {{figure entities.vnet.role}} and '.length + 1, path: '', message: messages.templateWrongKind('{{figure deals.vnet}}', 'figures', 'a record, not a single value') },
     ]);
+    // A derived figure that is not declared is a missing path.
+    const missing = problemsOf(() => single('{{figure derived.nope}}'));
+    expect(missing).toEqual([{ file: `${DIR}briefing.md.hbs`, line: 1, column: '{{figure '.length + 1, path: '', message: messages.templateMissingData('derived.nope', Object.keys(derived.figures)) }]);
+  });
+
+  it('rejects an unknown view and a table without a caption', () => {
+    expect(problemsOf(() => single('{{table "nope" caption="x"}}'))).toEqual([
+      { file: `${DIR}briefing.md.hbs`, line: 1, column: 1, path: '', message: messages.templateUnknownView('nope', Object.keys(derived.views)) },
+    ]);
+    const usage = problemsOf(() => single('{{table "deals-table"}}'));
+    expect(usage).toHaveLength(1);
+    expect(usage[0]!.message).toContain('{{table "deals-table"}}: expects');
+  });
+
+  it('numbers tables in order and captions each', () => {
+    const tree = single('{{table "deals-table" caption="First"}}\n\n{{table "stack" caption="Second"}}\n');
+    const tables = all<Table>(tree, 'table');
+    expect(tables.map((table) => table.data?.caption)).toEqual(['Table 1. First', 'Table 2. Second']);
+    expect(tables.map((table) => table.data?.identifier)).toEqual(['table-deals-table', 'table-stack']);
+    // A view's rows follow its declared sort; the stack view has a row per deal in the AI stack.
+    expect(tables[1]!.children).toHaveLength(1 + derived.views.stack!.rows.length);
   });
 
   it('rejects unsafe links, raw HTML, figures inside sentences and unused partials', () => {
-    expect(problemsOf(() => single('[x](javascript:alert(1))'))[0]!.message).toBe(messages.templateLinkScheme('javascript:alert(1)'));
+    // (No digits in the URL: a template's own digits are planted figures, reported first.)
+    expect(problemsOf(() => single('[x](javascript:alert(document.cookie))'))[0]!.message).toBe(messages.templateLinkScheme('javascript:alert(document.cookie)'));
     expect(problemsOf(() => single('Hi <b>there</b>'))[0]!.message).toBe(messages.templateRawHtml('<b>'));
     expect(problemsOf(() => single('See {{chart "deals"}} here'))).toEqual([
       { file: `${DIR}briefing.md.hbs`, line: 1, column: 5, path: '', message: messages.templateNotStandalone('{{chart "deals"}}') },
     ]);
-    expect(problemsOf(() => single('- {{dealsTable caption="x"}}'))[0]!.message).toBe(messages.templateNotStandalone('{{dealsTable caption="x"}}'));
+    expect(problemsOf(() => single('- {{table "deals-table" caption="x"}}'))[0]!.message).toBe(messages.templateNotStandalone('{{table "deals-table" caption="x"}}'));
     expect(problemsOf(() => single('See {{ref "deals"}}.'))[0]!.message).toBe(messages.templateRefUnplaced('deals'));
     const unused = problemsOf(() =>
       buildBriefing({
@@ -491,7 +647,7 @@ describe('editions', () => {
     const previousFile = 'test/fixtures/editions/2026-06-15.yaml';
     const previous = load(previousFile);
     const current = load('test/fixtures/editions/current.yaml');
-    const result = buildBriefing({ data: current, derived: deriveFigures(current), charts, templates: shipped, previous: { file: previousFile, data: previous } });
+    const result = buildBriefing({ data: current, derived: derive(current), charts, templates: shipped, previous: { file: previousFile, data: previous } });
     const start = result.tree.children.findIndex((node) => node.type === 'heading' && plainText(node.children) === 'What changed since the last edition');
     const end = result.tree.children.findIndex((node, i) => i > start && node.type === 'heading' && node.depth === 2);
     const section = plainText(result.tree.children.slice(start, end).flatMap((node) => [node, { type: 'text', value: '\n' } as Text]));
@@ -499,9 +655,9 @@ describe('editions', () => {
     expect(section).toContain(previousFile);
     expect(section).not.toContain('first edition');
     for (const change of diffEditions(previous, current)) expect(section).toContain(change.path);
-    expect(section).toContain('40.1% → 40.7%');
+    expect(section).toContain(`${previous.metrics.share_q1_2026!.value}% → ${current.metrics.share_q1_2026!.value}%`);
     expect(section).toContain(previous.entities.sunwoda!.name);
-    expect(section).toContain(current.claims.hedge!.text);
+    expect(section).toContain(records<{ text: string }>(current, 'claims').hedge!.text);
     const list = result.tree.children.slice(start, end).find((node) => node.type === 'list') as Parent | undefined;
     expect(list?.children).toHaveLength(3);
   });

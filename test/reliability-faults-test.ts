@@ -56,8 +56,8 @@ describe('faults: a build killed between its two renames', () => {
   // renamed to .output.previous-PID beside a staging folder; here the state is made directly.
   async function killedInWindow(): Promise<{ dir: string; previousSet: Record<string, string> }> {
     const dir = join(makeTemp('reliability-window-'), 'out');
-    // Both reports, so a later --only build shows whether the other report's files were kept.
-    const full = await runReport(['--data', datasets.a, '--out', dir, '--jobs', '1', '--quiet']);
+    // Both editions of the briefing (the dataset given fits them, not the other report), so a later --only build shows whether the other edition's files were kept.
+    const full = await runReport(['--data', datasets.a, '--out', dir, '--only', REPORT_ID, `${REPORT_ID}-letter`, '--jobs', '1', '--quiet']);
     expect(full.code, full.stderr).toBe(0);
     const previousSet = snapshot(dir);
     const dead = spawnSync('true').pid!;

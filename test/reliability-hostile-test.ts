@@ -15,16 +15,19 @@ import { parse, stringify } from 'yaml';
 import { renderCharts } from '../src/charts.ts';
 import { normalizeReports } from '../src/config.ts';
 import { buildBriefing, type ChartMeta, type TemplateSource } from '../src/content.ts';
-import { deriveFigures } from '../src/derive.ts';
+import { validateDataset } from '../src/dataset/validate.ts';
 import { InputError } from '../src/error.ts';
 import { FACE_KEYS, fontPaths, type FontBytes } from '../src/fonts.ts';
 import { parseYaml } from '../src/load.ts';
 import { messages } from '../src/messages.ts';
-import { validateDataset } from '../src/validate.ts';
+import { loadDatasetFile } from './fixtures/dataset/load.ts';
 import { checkOutput, makeTemp, ONE_REPORT, REPORT_ID, ROOT, RUN, removeTemps, runReport, STACK_FRAME } from './fixtures/reliability/build.ts';
 import { HOSTILE, hostileDataset, PLANTED, plantedValue } from './fixtures/reliability/hostile.ts';
 
 const encode = (text: string) => new TextEncoder().encode(text);
+
+/** Validates dataset text as `file`; the shipped dataset names no CSV table. */
+const validateText = (file: string, text: string) => validateDataset(parseYaml(file, encode(text)), () => undefined);
 
 /** 1-based line and column of the first `needle` in `text`. */
 function positionOf(text: string, needle: string): { line: number; column: number } {
@@ -133,7 +136,8 @@ describe('hostile input: markup in the data', () => {
   });
 
   it('stays inert text in every chart SVG', async () => {
-    const names = readdirSync(join(out, 'charts')).filter((n) => n.endsWith('.svg'));
+    // charts/ or, when several reports write SVG, charts/<report id>/.
+    const names = (readdirSync(join(out, 'charts'), { recursive: true }) as string[]).filter((n) => n.endsWith('.svg'));
     expect(names.length).toBeGreaterThan(0);
     let shown = '';
     for (const name of names) {
@@ -182,14 +186,14 @@ describe('hostile input: URLs', () => {
   it.each(REFUSED)('refuses %j in a source url, located at the value', (url) => {
     const text = shipped.replace('    truncated: true', `    url: ${JSON.stringify(url)}\n    truncated: true`);
     expect(text).not.toBe(shipped);
-    const issues = inputErrorOf(() => validateDataset(parseYaml(FILE, encode(text)))).issues;
+    const issues = inputErrorOf(() => validateText(FILE, text)).issues;
     expect(issues.map((i) => i.path)).toEqual(['sources.vector.url']);
     expect(issues[0]).toMatchObject({ file: FILE, ...positionOf(text, JSON.stringify(url)) });
   });
 
   it('refuses a javascript: entity url too', () => {
     const text = shipped.replace('    role: Chinese data-center operator listed on Nasdaq', '    role: Chinese data-center operator listed on Nasdaq\n    url: javascript:alert(1)');
-    expect(() => validateDataset(parseYaml(FILE, encode(text)))).toThrow(/entities\.vnet\.url/);
+    expect(() => validateText(FILE, text)).toThrow(/entities\.vnet\.url/);
   });
 
   it('builds a valid http URL that carries markup or Markdown as an escaped link, or refuses it with a message naming the dataset', async () => {
@@ -309,10 +313,11 @@ describe('hostile input: paths cannot leave the project or templates/', () => {
     ['charts', '..\\..\\windows'],
     ['editions', 'data/editions/../../..'],
   ])('refuses %s: %j in reports.yaml, located at the value', (field, path) => {
-    const text = `reports:\n  - id: evil\n    dataset: data/catl-ai-stack.yaml\n    ${field === 'dataset' ? '' : `${field}: ${JSON.stringify(path)}\n    `}paper: a4\n`.replace(
-      'dataset: data/catl-ai-stack.yaml',
-      field === 'dataset' ? `dataset: ${JSON.stringify(path)}` : 'dataset: data/catl-ai-stack.yaml',
-    );
+    // A valid report (dataset and templates are required) with the one field set to the planted path.
+    const fields: Record<string, string> = { dataset: 'data/catl-ai-stack.yaml', templates: 'templates/briefing', [field]: JSON.stringify(path) };
+    const text = `reports:\n  - id: evil\n${Object.entries(fields)
+      .map(([name, value]) => `    ${name}: ${value}\n`)
+      .join('')}    paper: a4\n`;
     expect(inputErrorOf(() => normalizeReports(parseYaml(CONFIG, encode(text)))).issues).toEqual([expect.objectContaining({ file: CONFIG, path: `reports.0.${field}`, ...positionOf(text, JSON.stringify(path)) })]);
   });
 
@@ -326,8 +331,7 @@ describe('hostile input: paths cannot leave the project or templates/', () => {
     .map((n) => n.slice(0, -'.vl.json'.length));
   // Chart metadata only (the content stage needs ids and words, not drawings).
   const charts: ChartMeta[] = chartIds.map((id) => ({ id, title: `Chart ${id}`, description: 'rows', caption: `Caption ${id}.`, source: 'Source: test' }));
-  const data = validateDataset(parseYaml('data/catl-ai-stack.yaml', readFileSync(join(ROOT, 'data/catl-ai-stack.yaml'))));
-  const derived = deriveFigures(data);
+  const { data, derived } = loadDatasetFile(join(ROOT, 'data/catl-ai-stack.yaml'));
 
   /** The content stage's located problems when `line` is added as its own paragraph at the end of the main template. */
   function problemsWith(line: string): { issues: InputError['issues']; main: TemplateSource } {
