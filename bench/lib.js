@@ -123,7 +123,7 @@ function lineReader(stream) {
   };
 }
 
-// The CLI's own words (src/messages.ts watching / watchRebuilt / watchKeptPrevious, and the summary lines of src/cli.ts).
+// The CLI's own words (src/support/messages.ts watching / watchRebuilt / watchKeptPrevious, and the summary lines of src/cli/report.ts).
 const WATCHING = /^watching /;
 const REBUILT = /^rebuilt; watching/;
 const FAILED = /^build failed; the previous outputs are kept/;

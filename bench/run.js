@@ -260,8 +260,8 @@ function varyDataset(doc, i) {
   set(['metrics', 'share_q1_2025', 'value'], round1(38.5 - (i % 7) * 0.2));
   set(['metrics', 'storage_growth_catl', 'value'], 29 + (i % 13));
   set(['metrics', 'storage_growth_market', 'value'], 79 - (i % 11));
-  set(['deals', 'zhongheng', 'amount', 'value'], 600 + 5 * i);
-  set(['deals', 'vnet', 'amount', 'value'], 942 + 4 * i);
+  set(['collections', 'deals', 'records', 'zhongheng', 'amount', 'value'], 600 + 5 * i);
+  set(['collections', 'deals', 'records', 'vnet', 'amount', 'value'], 942 + 4 * i);
   return doc.toString();
 }
 
@@ -280,7 +280,7 @@ async function benchBatch() {
   }
   for (const n of sizes) {
     // PDF and HTML: every report's charts are written to the same charts/<chart>.svg, so SVG files would overwrite each other.
-    const reports = ids.slice(0, n).map((id) => ({ id, title: `Batch report ${id}`, dataset: `data/${id}.yaml`, paper: 'a4', formats: ['pdf', 'html'] }));
+    const reports = ids.slice(0, n).map((id) => ({ id, title: `Batch report ${id}`, dataset: `data/${id}.yaml`, templates: 'templates/briefing', charts: 'templates/charts', paper: 'a4', formats: ['pdf', 'html'] }));
     writeFileSync(join(project, `reports-${n}.yaml`), YAML.stringify({ reports }));
   }
   const wall = {};

@@ -25,9 +25,9 @@ import { DIST, loadBundle } from './load.js';
 setFlagsFromString('--interrupt-budget=540672');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entries = { report: 'src/cli.ts', chart: 'src/chart-cli.ts', 'new-report': 'src/new-report.ts', schema: 'src/schema-cli.ts' };
+const entries = { report: 'src/cli/report.ts', chart: 'src/cli/chart.ts', 'new-report': 'src/cli/new-report.ts', schema: 'src/cli/schema.ts' };
 // Built alongside: the worker-pool task, loaded by bin/worker.js in each worker thread.
-const extra = { worker: 'src/worker.ts' };
+const extra = { worker: 'src/cli/worker.ts' };
 const command = process.argv[2];
 if (!(command in entries)) {
   process.stderr.write(`usage: node bin/run.js ${Object.keys(entries).join('|')} [options]\n`);

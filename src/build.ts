@@ -4,31 +4,31 @@
  *
  *   reports.yaml ─parseYaml─▶ YamlSource ─normalizeReports─▶ Report[]     (config.ts)
  *   for each Report, on a worker pool:
- *     data/*.yaml (+ its CSV tables) ─read─▶ Uint8Array ─parseYaml─▶ YamlSource     (load.ts)
+ *     data/*.yaml (+ its CSV tables) ─read─▶ Uint8Array ─parseYaml─▶ YamlSource     (dataset/load.ts)
  *       ─validateDataset─▶ Dataset ─deriveDataset─▶ Derived (figures, checks, views)
  *                                                       (dataset/validate.ts, dataset/derive.ts)
  *     <charts>/*.vl.json + Dataset + Derived
- *       ─bindChartData, renderCharts─▶ RenderedChart[]  (cached by hash)  (charts.ts)
+ *       ─bindChartData, renderCharts─▶ RenderedChart[]  (cached by hash)  (charts/bind.ts, charts/render.ts)
  *     <templates>/*.hbs + Dataset + Derived + RenderedChart[]
- *       ─buildBriefing─▶ Briefing (one mdast tree)                        (content.ts)
- *     Briefing ─renderHtml─▶ string      Briefing ─renderPdf─▶ Uint8Array (html.ts, pdf.ts)
+ *       ─buildBriefing─▶ Briefing (one mdast tree)                        (content/)
+ *     Briefing ─renderHtml─▶ string      Briefing ─renderPdf─▶ Uint8Array (html/render.ts, pdf/render.ts)
  *     ─▶ OutputFile[]
  *   OutputFile[] + manifest ─commitOutputs─▶ output/ (all or nothing)     (write.ts)
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChartCache, ChartSource, RenderedChart } from './charts.ts';
+import type { ChartCache, ChartSource, RenderedChart } from './charts/render.ts';
 import { normalizeReports, type Format, type Report } from './config.ts';
-import type { Briefing, TemplateSource } from './content.ts';
+import type { Briefing, TemplateSource } from './content/briefing.ts';
 import { deriveDataset, type Derived } from './dataset/derive.ts';
 import type { Dataset } from './dataset/schema.ts';
 import { locateProblem, validateDataset } from './dataset/validate.ts';
-import { CliError, InputError } from './error.ts';
-import { createCoverage, FACE_KEYS, fontPaths, isFontFile, loadFontkit, unpackWoff, type FontBytes } from './fonts.ts';
-import { parseYaml, type YamlSource } from './load.ts';
-import { recent } from './recent.ts';
-import { messages } from './messages.ts';
-import { checkCharacters } from './validate.ts';
+import { CliError, InputError } from './support/error.ts';
+import { createCoverage, FACE_KEYS, fontPaths, isFontFile, loadFontkit, unpackWoff, type FontBytes } from './text/fonts.ts';
+import { parseYaml, type YamlSource } from './dataset/load.ts';
+import { recent } from './support/recent.ts';
+import { messages } from './support/messages.ts';
+import { checkCharacters } from './support/validate.ts';
 import { commitOutputs, listFiles, sha256, type OutputFile } from './write.ts';
 
 /** What the build reads and reports; tests replace it. */
@@ -307,7 +307,7 @@ export async function prepareEdition(
   // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
   //    The heavy stages load on first use, so --check, --help and a pool's
   //    main thread never load vega, pdfkit or the Markdown toolchain.
-  const [{ bindChartData, renderCharts }, { buildBriefing }] = await Promise.all([import('./charts.ts'), import('./content.ts')]);
+  const [{ bindChartData }, { renderCharts }, { buildBriefing }] = await Promise.all([import('./charts/bind.ts'), import('./charts/render.ts'), import('./content/briefing.ts')]);
   const chartResult = await time('charts', async () => {
     const specs: ChartSource[] = report.charts ? (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text })) : [];
     return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache });
@@ -359,17 +359,17 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   const add = (path: string, bytes: Uint8Array | string) =>
     files.push({ path, bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, report: report.id });
   if (formats.has('svg')) {
-    const { standaloneSvg } = await import('./charts.ts');
+    const { standaloneSvg } = await import('./charts/render.ts');
     for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, standaloneSvg(chart));
   }
   if (formats.has('html')) {
-    const { renderHtml } = await import('./html.ts');
+    const { renderHtml } = await import('./html/render.ts');
     await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff)));
   }
   if (formats.has('pdf')) {
     const epoch = options.sourceDateEpoch;
     const creationDate = epoch !== undefined ? new Date(epoch * 1000) : new Date(`${data.edition.as_of}T00:00:00Z`);
-    const { renderPdf } = await import('./pdf.ts');
+    const { renderPdf } = await import('./pdf/render.ts');
     const pdf = await time('pdf', () => renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate }));
     add(`${report.id}.pdf`, pdf);
   }

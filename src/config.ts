@@ -4,9 +4,9 @@
  * option filled, which is all later stages see.
  */
 import { z } from 'zod';
-import { locate, type YamlSource } from './load.ts';
-import type { Located } from './messages.ts';
-import { validateWith, type Problem } from './validate.ts';
+import { locate, type YamlSource } from './dataset/load.ts';
+import type { Located } from './support/messages.ts';
+import { validateWith, type Problem } from './support/validate.ts';
 
 export const FORMATS = ['pdf', 'html', 'svg'] as const;
 export type Format = (typeof FORMATS)[number];

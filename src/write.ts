@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CliError } from './error.ts';
-import { messages } from './messages.ts';
+import { CliError } from './support/error.ts';
+import { messages } from './support/messages.ts';
 
 export interface OutputFile {
   /** Path inside the output folder, with forward slashes. */

@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, checkReport } from '../src/build.ts';
 import { effectsWith } from './fixtures/effects.ts';
-import type { RenderedChart } from '../src/charts.ts';
+import type { RenderedChart } from '../src/charts/render.ts';
 import { normalizeReports } from '../src/config.ts';
-import { InputError } from '../src/error.ts';
-import { parseYaml } from '../src/load.ts';
-import { messages } from '../src/messages.ts';
+import { InputError } from '../src/support/error.ts';
+import { parseYaml } from '../src/dataset/load.ts';
+import { messages } from '../src/support/messages.ts';
 
 const DATASET = `edition:
   id: fleet-review

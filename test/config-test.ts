@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeReports, shardReports } from '../src/config.ts';
-import { InputError } from '../src/error.ts';
-import { parseYaml } from '../src/load.ts';
-import { messages, type Located } from '../src/messages.ts';
+import { InputError } from '../src/support/error.ts';
+import { parseYaml } from '../src/dataset/load.ts';
+import { messages, type Located } from '../src/support/messages.ts';
 
 const parse = (text: string) => normalizeReports(parseYaml('reports.yaml', new TextEncoder().encode(text)));
 

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messages } from '../src/messages.ts';
+import { messages } from '../src/support/messages.ts';
 import { checkOutput, cloneProject, linkModulesWithout, makeTemp, ONE_REPORT, REPORT_ID, ROOT, removeTemps, runReport, snapshot, STACK_FRAME, type RunResult } from './fixtures/reliability/build.ts';
 import { leftovers, runKillSpread, writeDatasets } from './fixtures/reliability/kills.ts';
 

@@ -11,10 +11,10 @@ import { parse, stringify } from 'yaml';
 import { normalizeReports } from '../src/config.ts';
 import { deriveDataset, type DerivedFigure } from '../src/dataset/derive.ts';
 import { validateDataset } from '../src/dataset/validate.ts';
-import { CliError, InputError } from '../src/error.ts';
-import { MAX_INPUT_BYTES, parseYaml } from '../src/load.ts';
-import { messages } from '../src/messages.ts';
-import { at } from '../src/validate.ts';
+import { CliError, InputError } from '../src/support/error.ts';
+import { MAX_INPUT_BYTES, parseYaml } from '../src/dataset/load.ts';
+import { messages } from '../src/support/messages.ts';
+import { at } from '../src/support/validate.ts';
 import { makeTemp, removeTemps } from './fixtures/reliability/build.ts';
 import { damage, expandNesting, mutateText, mutateTree, type Damage } from './fixtures/reliability/mutate.ts';
 

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CliError } from '../src/error.ts';
-import { messages } from '../src/messages.ts';
+import { CliError } from '../src/support/error.ts';
+import { messages } from '../src/support/messages.ts';
 import { commitOutputs, listFiles, recoverOutput, sha256, type OutputFile } from '../src/write.ts';
 
 const file = (path: string, text: string, report = 'r'): OutputFile => ({ path, bytes: new TextEncoder().encode(text), report });

@@ -5,8 +5,8 @@
  * report (csv-parse gives a record's line only), and it is small.
  * Cells stay text here; their declared types are checked later.
  */
-import { InputError } from '../error.ts';
-import { messages, type Located } from '../messages.ts';
+import { InputError } from '../support/error.ts';
+import { messages, type Located } from '../support/messages.ts';
 
 /** One cell: its text and where its first character is (the opening quote of a quoted cell), 1-based. */
 export interface CsvCell {

@@ -6,8 +6,8 @@
  * charts and tables. Problems are returned with their dataset path, located
  * by the caller.
  */
-import type { PathKey } from '../load.ts';
-import { messages } from '../messages.ts';
+import type { PathKey } from './load.ts';
+import { messages } from '../support/messages.ts';
 import { createFormatter, type Formatter } from '../text/format.ts';
 import { comparisonSides, describeFormula, evaluate, FormulaError, NO_FUNCTION, parseFormula, type Formula, type Quantity, type RecordRef, type Scope, type Tolerance, type Value } from './expression.ts';
 import { createScope, listCollections, PER_HUNDRED, SCALE_FACTORS, toQuantity, type CollectionModel } from './model.ts';

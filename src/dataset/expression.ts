@@ -9,7 +9,7 @@
  */
 import type { BinaryExpression, CallExpression, Expression, MemberExpression, Node } from 'estree';
 import { parseExpression } from 'vega-expression';
-import { messages } from '../messages.ts';
+import { messages } from '../support/messages.ts';
 
 export interface Quantity {
   kind: 'quantity';

@@ -5,7 +5,7 @@
  * does it cover, which comes first) is answered from the calendar days it
  * covers, so a fiscal quarter and a calendar month compare correctly.
  */
-import { messages } from '../messages.ts';
+import { messages } from '../support/messages.ts';
 
 /** A report's fiscal year (`edition.fiscal_year`): the month it starts and the calendar year that names it. */
 export interface FiscalYear {

@@ -6,10 +6,10 @@
  * its file:line:column: the dataset's, or a CSV file's.
  */
 import { z } from 'zod';
-import { InputError } from '../error.ts';
-import type { PathKey, YamlSource } from '../load.ts';
-import { messages, type Located } from '../messages.ts';
-import { at, parseLocated, throwIfAny, zodMessages } from '../validate.ts';
+import { InputError } from '../support/error.ts';
+import type { PathKey, YamlSource } from './load.ts';
+import { messages, type Located } from '../support/messages.ts';
+import { at, parseLocated, throwIfAny, zodMessages } from '../support/validate.ts';
 import { BUILT_IN_UNITS, isCurrency } from '../text/format.ts';
 import { parseCsv, type CsvTable } from './csv.ts';
 import { coerceCell, collectionSchema, fieldSchema, entitySchema, metricsSchema, normalizeField } from './declare.ts';

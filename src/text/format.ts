@@ -7,7 +7,7 @@
  * and words, and the English count words, are ours.
  */
 import { isPeriod, type FiscalYear } from '../dataset/period.ts';
-import { remembered } from '../recent.ts';
+import { remembered } from '../support/recent.ts';
 
 export type Scale = 'thousand' | 'million' | 'billion';
 
@@ -133,6 +133,19 @@ function makeFormatter({ language, units = {}, fiscalYear }: FormatterOptions): 
     return scale ? scaledWords(value, scale, signed, spec) : declared(value, spec, signed);
   };
 
+  const { date, period } = makeDates(language, fiscalYear);
+
+  return {
+    figure,
+    number: (value, maxDigits = 1) => decimal(value, maxDigits, false),
+    count: (value, options) => count(value, options?.words ?? false, false),
+    period,
+    date,
+  };
+}
+
+/** Dates and periods in words, in the edition's language: "29 November 2026", "Q1 2026", "April–June 2026", "Q3 FY2025". */
+function makeDates(language: string, fiscalYear: FiscalYear | undefined): { date: (value: string) => string; period: (value: string) => string } {
   const month = new Intl.DateTimeFormat(language, { month: 'long', timeZone: 'UTC' });
   const monthYear = new Intl.DateTimeFormat(language, { month: 'long', year: 'numeric', timeZone: 'UTC' });
   const dayMonthYear = new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -163,13 +176,7 @@ function makeFormatter({ language, units = {}, fiscalYear }: FormatterOptions): 
     return `${a.text}–${b.text}`;
   };
 
-  return {
-    figure,
-    number: (value, maxDigits = 1) => decimal(value, maxDigits, false),
-    count: (value, options) => count(value, options?.words ?? false, false),
-    period,
-    date,
-  };
+  return { date, period };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_CSV_ROWS, parseCsv, type CsvTable } from '../../src/dataset/csv.ts';
-import { InputError } from '../../src/error.ts';
-import { formatLocated, messages, type Located } from '../../src/messages.ts';
+import { InputError } from '../../src/support/error.ts';
+import { formatLocated, messages, type Located } from '../../src/support/messages.ts';
 
 const FILE = 'data/table.csv';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { deriveDataset, type DerivedFigure } from '../../src/dataset/derive.ts';
-import { InputError } from '../../src/error.ts';
-import { messages, type Located } from '../../src/messages.ts';
+import { InputError } from '../../src/support/error.ts';
+import { messages, type Located } from '../../src/support/messages.ts';
 import { loadDatasetText } from '../fixtures/dataset/load.ts';
 
 const FILE = 'data/catl-ai-stack.yaml';

@@ -14,7 +14,7 @@ import {
   type Scope,
   type Value,
 } from '../../src/dataset/expression.ts';
-import { messages } from '../../src/messages.ts';
+import { messages } from '../../src/support/messages.ts';
 
 // ------------------------------------------------------------ a small in-memory dataset, built as the host would
 

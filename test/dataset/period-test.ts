@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { comparePeriods, isPeriod, periodBounds, periodProblem, type FiscalYear } from '../../src/dataset/period.ts';
-import { messages } from '../../src/messages.ts';
+import { messages } from '../../src/support/messages.ts';
 
 const july: FiscalYear = { start_month: 7, named_by: 'end' };
 const julyByStart: FiscalYear = { start_month: 7, named_by: 'start' };

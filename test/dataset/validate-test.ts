@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/error.ts';
-import { messages, type Located } from '../../src/messages.ts';
+import { InputError } from '../../src/support/error.ts';
+import { messages, type Located } from '../../src/support/messages.ts';
 import { BUILT_IN_UNITS } from '../../src/text/format.ts';
 import { loadDatasetText } from '../fixtures/dataset/load.ts';
 

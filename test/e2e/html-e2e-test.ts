@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtml } from '../../src/html.ts';
+import { renderHtml } from '../../src/html/render.ts';
 import { buildFixtureBriefing, buildFixtureCharts, readFixtureFonts } from '../fixtures/html/fixture.ts';
 
 // The few browser globals the page.evaluate callbacks use: the project's

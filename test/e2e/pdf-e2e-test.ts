@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderPdf, type PdfOptions } from '../../src/pdf.ts';
+import { renderPdf, type PdfOptions } from '../../src/pdf/render.ts';
 import {
   buildFixtureBriefing,
   buildFixtureCharts,

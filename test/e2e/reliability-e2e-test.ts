@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messages } from '../../src/messages.ts';
+import { messages } from '../../src/support/messages.ts';
 import { checkOutput, cloneProject, makeTemp, ONE_REPORT, REPORT_ID, removeTemps, ROOT, runReport, snapshot } from '../fixtures/reliability/build.ts';
 import { hostileDataset } from '../fixtures/reliability/hostile.ts';
 import { leftovers, runKillSpread, writeDatasets } from '../fixtures/reliability/kills.ts';

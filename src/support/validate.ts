@@ -1,0 +1,203 @@
+/**
+ * Validation with located messages: runs a zod schema and whole-document
+ * rules over a parsed YAML file and reports every problem at once, each at
+ * the file:line:column of the offending value (reports.yaml, datasets).
+ */
+import { z } from 'zod';
+import { InputError } from './error.ts';
+import { locate, type PathKey, type YamlSource } from '../dataset/load.ts';
+import { messages, type Located } from './messages.ts';
+
+/** Runs `schema` and then `checks` (on the raw value, so both kinds of problem are reported together). */
+export function validateWith<S extends z.ZodType>(
+  source: YamlSource,
+  schema: S,
+  checks: (raw: unknown) => Problem[] = () => [],
+): z.infer<S> {
+  const { data, issues } = parseLocated(source, schema);
+  issues.push(...checks(source.value).map((problem) => at(source, problem.path, problem.message)));
+  throwIfAny(source.file, issues);
+  return data as z.infer<S>;
+}
+
+/** Runs `schema` over the document; the parsed value (when valid) and every issue, located. */
+export function parseLocated<S extends z.ZodType>(source: YamlSource, schema: S): { data: z.infer<S> | undefined; issues: Located[] } {
+  const result = schema.safeParse(source.value, { error: describeIssue });
+  return { data: result.success ? result.data : undefined, issues: result.success ? [] : result.error.issues.flatMap((issue) => locateZodIssue(source, schema, issue)) };
+}
+
+/** Throws one InputError with every issue, sorted by file and position, if there are any. */
+export function throwIfAny(file: string, issues: Located[]): void {
+  if (issues.length === 0) return;
+  const sorted = dedupe(issues).sort((a, b) => (a.file === b.file ? 0 : a.file === file ? -1 : b.file === file ? 1 : a.file.localeCompare(b.file)) || a.line - b.line || a.column - b.column);
+  throw new InputError(file, sorted);
+}
+
+/** Plain-language zod issues for a value that is not the document itself (a CSV row): message and path only. */
+export function zodMessages(schema: z.ZodType, value: unknown): { path: PathKey[]; message: string; key?: string }[] {
+  const result = schema.safeParse(value, { error: describeIssue });
+  if (result.success) return [];
+  return result.error.issues.flatMap((issue) => {
+    const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: messages.unknownKey(key, []), key }));
+    if (!valueAt(value, path).found && path.length > 0) return [{ path, message: messages.missingField(String(path[path.length - 1])) }];
+    return [{ path, message: issue.message }];
+  });
+}
+
+/** A problem found by a whole-document rule, before it is located. */
+export interface Problem {
+  path: PathKey[];
+  message: string;
+}
+
+/** A problem at `path` of the document, located. */
+export function at(source: YamlSource, path: readonly PathKey[], message: string, options: { key?: boolean } = {}): Located {
+  return { file: source.file, ...locate(source, path, options), path: path.join('.'), message };
+}
+
+function dedupe(issues: Located[]): Located[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.line}:${issue.column}:${issue.path}:${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Plain-language wording for zod's generic issues; schema-specific messages take precedence. */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') {
+    const found = describeValue(issue.input);
+    const expected = issue.expected === 'object' ? 'a mapping of fields' : issue.expected === 'array' ? 'a list' : issue.expected === 'string' ? 'text' : `a ${issue.expected}`;
+    return `must be ${expected} (found ${found})`;
+  }
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `text "${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PathKey[]): { found: boolean; value: unknown } {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, key)) return { found: false, value: undefined };
+    node = (node as Record<PathKey, unknown>)[key];
+  }
+  return { found: true, value: node };
+}
+
+function locateZodIssue(source: YamlSource, schema: z.ZodType, issue: z.core.$ZodIssue): Located[] {
+  const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeys(schema, path, source.value);
+    return issue.keys.map((key) => at(source, [...path, key], messages.unknownKey(key, suggest(key, allowed)), { key: true }));
+  }
+  if (issue.code === 'invalid_key') {
+    return [at(source, path, `key ${issue.issues[0]?.message ?? 'is not valid'}`, { key: true })];
+  }
+  if (!valueAt(source.value, path).found && path.length > 0) {
+    return [at(source, path, messages.missingField(String(path[path.length - 1])))];
+  }
+  return [at(source, path, issue.message)];
+}
+
+/** Field names the schema allows at `path`, for "did you mean" hints. */
+function allowedKeys(schema: z.ZodType, path: readonly PathKey[], root: unknown): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  const walked: PathKey[] = [];
+  for (const key of path) {
+    node = step(unwrap(node, valueAt(root, walked).value), key);
+    walked.push(key);
+    if (!node) return [];
+  }
+  const target = unwrap(node, valueAt(root, walked).value);
+  return target?._zod.def.type === 'object' ? Object.keys((target as z.core.$ZodObject)._zod.def.shape) : [];
+}
+
+function unwrap(node: z.core.$ZodType | undefined, value: unknown): z.core.$ZodType | undefined {
+  while (node) {
+    const def = node._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') node = def.innerType as z.core.$ZodType;
+    else if (def.type === 'pipe') node = def.in as z.core.$ZodType;
+    else if (def.type === 'lazy') node = (def.getter as () => z.core.$ZodType)();
+    else if (def.type === 'union') {
+      // A discriminated union: pick the option whose literal matches the value, else the first.
+      const options = def.options as z.core.$ZodType[];
+      const discriminator = def.discriminator as string | undefined;
+      if (!discriminator) {
+        // A plain union (a short form or an object): the object option describes a mapping.
+        node = options.find((option) => option._zod.def.type === (value && typeof value === 'object' ? 'object' : option._zod.def.type)) ?? options[0];
+        continue;
+      }
+      const wanted = discriminator && value && typeof value === 'object' ? (value as Record<string, unknown>)[discriminator] : undefined;
+      node =
+        options.find((option) => {
+          const shape = (option._zod.def as { shape?: Record<string, z.core.$ZodType> }).shape;
+          const literal = shape && discriminator ? (shape[discriminator]?._zod.def as { values?: unknown[] } | undefined) : undefined;
+          return literal?.values?.includes(wanted) ?? false;
+        }) ?? options[0];
+    } else return node;
+  }
+  return node;
+}
+
+function step(node: z.core.$ZodType | undefined, key: PathKey): z.core.$ZodType | undefined {
+  const def = node?._zod.def as (z.core.$ZodTypeDef & Record<string, unknown>) | undefined;
+  if (!def) return undefined;
+  if (def.type === 'object') return (def.shape as Record<string, z.core.$ZodType>)[String(key)];
+  if (def.type === 'record') return def.valueType as z.core.$ZodType;
+  if (def.type === 'array') return def.element as z.core.$ZodType;
+  return undefined;
+}
+
+/** The allowed names closest to a misspelt one first (edit distance), then the rest. */
+function suggest(key: string, allowed: string[]): string[] {
+  return [...allowed].sort((a, b) => distance(key, a) - distance(key, b) || a.localeCompare(b));
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Bidirectional controls can make text read differently from how it is stored. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * Refuses, at its location, any string the briefing's typeface cannot draw
+ * (the PDF may not show missing glyphs) and any bidirectional control.
+ */
+export function checkCharacters(source: YamlSource, canDraw: (char: string) => boolean): void {
+  const issues: Located[] = [];
+  const walk = (node: unknown, path: PathKey[]) => {
+    if (typeof node === 'string') {
+      const bidi = BIDI_CONTROLS.exec(node)?.[0];
+      const missing = bidi ? undefined : [...node].find((char) => !canDraw(char));
+      const bad = bidi ?? missing;
+      if (bad) issues.push(at(source, path, bidi ? messages.bidiControl(codePoint(bad)) : messages.unsupportedCharacter(bad, codePoint(bad))));
+    } else if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]));
+    else if (node && typeof node === 'object') for (const [key, value] of Object.entries(node)) walk(value, [...path, key]);
+  };
+  walk(source.value, []);
+  if (issues.length > 0) throw new InputError(source.file, issues);
+}
+
+function codePoint(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
