@@ -194,8 +194,15 @@ function renderTable(scope: Scope, view: View, caption: string): string {
     if (record && typeof record === 'object' && !/\.\d+$/.test(row.path!)) cells[cells.length - 1] += citations.cite(row.path!, record);
     return cells;
   });
+  // Rows of a table (`generation.3`) are cited once, with their table, at the end of the header.
+  const tables = [...new Set(view.rows.flatMap((row) => (row.path && /\.\d+$/.test(row.path) ? [row.path.replace(/\.\d+$/, '')] : [])))];
+  const header = view.columns.map((column) => literal(column.label));
+  for (const table of tables) {
+    const rows = resolve(table);
+    if (rows && typeof rows === 'object') header[header.length - 1] += citations.cite(table, rows);
+  }
   const lines = [
-    `| ${view.columns.map((column) => literal(column.label)).join(' | ')} |`,
+    `| ${header.join(' | ')} |`,
     `| ${view.columns.map((column) => (column.align === 'right' ? '---:' : '---')).join(' | ')} |`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ];
@@ -232,7 +239,7 @@ function createChangeHelpers({ context, literal }: Scope): Record<string, Helper
 }
 
 function renderChanges(changes: EditionChange[], literal: (value: string) => string): string {
-  const word = { added: 'Added', removed: 'Removed', changed: 'Changed' } as const;
+  const word = { added: 'added', removed: 'removed', changed: 'changed' } as const;
   const lines = changes.map((change) => {
     const what = `${literal(change.label)} (${codePath(change.path)})`;
     const single = (change.kind === 'added' ? change.after : change.before) ?? '';
@@ -241,7 +248,8 @@ function renderChanges(changes: EditionChange[], literal: (value: string) => str
     const plain = change.kind === 'changed' ? `${normaliseSpace(change.before ?? '')} → ${normaliseSpace(change.after ?? '')}` : normaliseSpace(single);
     const repeatsLabel = plain === normaliseSpace(change.label);
     const shown = value && !repeatsLabel ? `: ${value}` : '';
-    return `- **${word[change.kind]}:** ${what}${shown}`;
+    // The section is named by its declared label: "Orders, changed:".
+    return `- **${literal(change.section)}, ${word[change.kind]}:** ${what}${shown}`;
   });
   return lines.length ? `\n\n${lines.join('\n')}\n\n` : '';
 }

@@ -17,6 +17,8 @@ import type { Formatter, FigureLike } from '../text/format.ts';
 /** One added, removed or changed fact, with values formatted for the reader. */
 export interface EditionChange {
   kind: 'added' | 'removed' | 'changed';
+  /** The section the fact is in, by its declared label ("Orders", "Metrics"). */
+  section: string;
   /** Dataset path, e.g. `metrics.revenue_2025` or `orders.o17.amount`. */
   path: string;
   /** The record's own name or label, e.g. "Revenue of the cloud segment". */
@@ -30,7 +32,7 @@ export interface EditionChange {
 type Plain = Record<string, unknown>;
 
 /** The sections that hold facts, in the order the diff lists them: the core ones and the report's collections, as declared. */
-function sectionsOf(previous: Dataset, current: Dataset): { name: string; records: (data: Dataset) => Record<string, Plain> }[] {
+function sectionsOf(previous: Dataset, current: Dataset): { name: string; label: string; records: (data: Dataset) => Record<string, Plain> }[] {
   const names = [...new Set([...Object.keys(current.collections), ...Object.keys(previous.collections)])];
   const records = (name: string) => (data: Dataset) => {
     const spec = data.collections[name];
@@ -38,11 +40,11 @@ function sectionsOf(previous: Dataset, current: Dataset): { name: string; record
     return (spec.records ?? Object.fromEntries((spec.rows ?? []).map((row, i) => [String(i), row]))) as Record<string, Plain>;
   };
   return [
-    { name: 'sources', records: (data) => data.sources as Record<string, Plain> },
-    { name: 'entities', records: (data) => data.entities as Record<string, Plain> },
-    ...names.map((name) => ({ name, records: records(name) })),
-    { name: 'metrics', records: (data) => data.metrics as Record<string, Plain> },
-    { name: 'derived', records: (data) => data.derived as Record<string, Plain> },
+    { name: 'sources', label: 'Sources', records: (data) => data.sources as Record<string, Plain> },
+    { name: 'entities', label: 'Entities', records: (data) => data.entities as Record<string, Plain> },
+    ...names.map((name) => ({ name, label: (current.collections[name] ?? previous.collections[name])!.label, records: records(name) })),
+    { name: 'metrics', label: 'Metrics', records: (data) => data.metrics as Record<string, Plain> },
+    { name: 'derived', label: 'Derived figures', records: (data) => data.derived as Record<string, Plain> },
   ];
 }
 
@@ -78,12 +80,12 @@ export function diffEditions(previous: Dataset, current: Dataset): EditionChange
       const old = before[id];
       const now = after[id];
       if (old === undefined && now !== undefined) {
-        changes.push({ kind: 'added', path, label: titleNow(section.name, id, now), after: summarizeRecord(now, format) });
+        changes.push({ kind: 'added', section: section.label, path, label: titleNow(section.name, id, now), after: summarizeRecord(now, format) });
       } else if (old !== undefined && now === undefined) {
-        changes.push({ kind: 'removed', path, label: titleThen(section.name, id, old), before: summarizeRecord(old, format) });
+        changes.push({ kind: 'removed', section: section.label, path, label: titleThen(section.name, id, old), before: summarizeRecord(old, format) });
       } else if (old !== undefined && now !== undefined) {
         const label = titleNow(section.name, id, now);
-        for (const change of diffFields(path, old, now, format)) changes.push({ ...change, label });
+        for (const change of diffFields(path, old, now, format)) changes.push({ ...change, section: section.label, label });
       }
     }
   }
@@ -102,9 +104,9 @@ function isFigure(value: unknown): value is FigureLike & Plain {
 /** The fields of a figure that make up "the number"; the rest (source, note...) are compared as fields. */
 const FIGURE_CORE = ['value', 'unit', 'scale', 'period'] as const;
 
-function diffFields(path: string, old: unknown, now: unknown, format: Formatter): Omit<EditionChange, 'label'>[] {
+function diffFields(path: string, old: unknown, now: unknown, format: Formatter): Omit<EditionChange, 'label' | 'section'>[] {
   if (isFigure(old) && isFigure(now)) {
-    const changes: Omit<EditionChange, 'label'>[] = [];
+    const changes: Omit<EditionChange, 'label' | 'section'>[] = [];
     const coreChanged = FIGURE_CORE.some((key) => !sameValue(old[key], now[key]));
     if (coreChanged) {
       // Show the period only when it is what moved, so "40.1% -> 40.7%" stays short.
@@ -119,8 +121,8 @@ function diffFields(path: string, old: unknown, now: unknown, format: Formatter)
   return [{ kind: 'changed', path, before: summarizeValue(old, format), after: summarizeValue(now, format) }];
 }
 
-function diffObjects(path: string, old: Plain, now: Plain, format: Formatter): Omit<EditionChange, 'label'>[] {
-  const changes: Omit<EditionChange, 'label'>[] = [];
+function diffObjects(path: string, old: Plain, now: Plain, format: Formatter): Omit<EditionChange, 'label' | 'section'>[] {
+  const changes: Omit<EditionChange, 'label' | 'section'>[] = [];
   for (const key of unionKeys(old, now)) {
     const at = `${path}.${key}`;
     if (old[key] === undefined && now[key] !== undefined) changes.push({ kind: 'added', path: at, after: summarizeValue(now[key], format) });

@@ -113,7 +113,11 @@ describe('editions', () => {
     expect(section).toContain(fmt.date(previous.edition.as_of));
     expect(section).toContain(previousFile);
     expect(section).not.toContain('first edition');
-    for (const change of diffEditions(previous, current)) expect(section).toContain(change.path);
+    for (const change of diffEditions(previous, current)) {
+      expect(section).toContain(change.path);
+      // Each line names its section by the declared label: "Metrics, changed: ...".
+      expect(section).toContain(`${change.section}, ${change.kind}:`);
+    }
     expect(section).toContain(`${previous.metrics.share_q1_2026!.value}% → ${current.metrics.share_q1_2026!.value}%`);
     expect(section).toContain(previous.entities.sunwoda!.name);
     expect(section).toContain(records<{ text: string }>(current, 'claims').hedge!.text);

@@ -40,6 +40,7 @@ describe('diffEditions', () => {
     const change = diffEditions(previous, current).find((c) => c.path === 'metrics.share_q1_2026');
     expect(change).toEqual({
       kind: 'changed',
+      section: 'Metrics',
       path: 'metrics.share_q1_2026',
       label: current.metrics.share_q1_2026!.label,
       before: `${previous.metrics.share_q1_2026!.value}%`,
@@ -76,18 +77,21 @@ describe('diffEditions', () => {
     const before = records<{ amount?: Figure }>(current, 'deals').vnet!.amount!;
     deals.vnet!.amount = { ...deals.vnet!.amount!, value: before.value + 8 };
     const changes = diffEditions(current, later);
-    expect(changes).toContainEqual({ kind: 'changed', path: 'entities.vnet.role', label: current.entities.vnet!.name, before: current.entities.vnet!.role, after: 'Data-center operator' });
+    expect(changes).toContainEqual({ kind: 'changed', section: 'Entities', path: 'entities.vnet.role', label: current.entities.vnet!.name, before: current.entities.vnet!.role, after: 'Data-center operator' });
     const ev = current.metrics.shipments_ev_2025!;
     expect(changes).toContainEqual({
       kind: 'changed',
+      section: 'Metrics',
       path: 'metrics.shipments_ev_2025',
       label: ev.label,
       before: `${ev.value} GWh (${ev.period})`,
       after: `${ev.value} GWh (2024)`,
     });
     // deals declare `title: "'Deal with ' + datum.counterparty.name"`.
+    // The section is named by the collection's declared label.
     expect(changes).toContainEqual({
       kind: 'changed',
+      section: current.collections.deals!.label,
       path: 'deals.vnet.amount',
       label: `Deal with ${current.entities.vnet!.name}`,
       before: `$${before.value}m`,
