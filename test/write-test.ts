@@ -1,13 +1,26 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../src/support/error.ts';
 import { messages } from '../src/support/messages.ts';
 import { commitOutputs, listFiles, recoverOutput, sha256, type OutputFile } from '../src/write.ts';
 
 const file = (path: string, text: string, report = 'r'): OutputFile => ({ path, bytes: new TextEncoder().encode(text), report });
-const tempOut = () => join(mkdtempSync(join(tmpdir(), 'briefing-write-')), 'output');
+const temps: string[] = [];
+const tempOut = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'briefing-write-'));
+  temps.push(dir);
+  return join(dir, 'output');
+};
+// Some tests make folders read-only; they are made writable again before removal.
+afterAll(() => {
+  for (const dir of temps) {
+    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) if (entry.isDirectory()) chmodSync(join(entry.parentPath, entry.name), 0o755);
+    chmodSync(dir, 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describe('commitOutputs', () => {
   it('writes the set, nested folders included, and leaves no staging behind', async () => {

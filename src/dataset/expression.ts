@@ -7,6 +7,7 @@
  *
  *   text --parseFormula--> Formula --evaluate(scope)--> Outcome { value, inputs }
  */
+import { suggest } from '../support/suggest.ts';
 import type { BinaryExpression, CallExpression, Expression, MemberExpression, Node } from 'estree';
 import { parseExpression } from 'vega-expression';
 import { messages } from '../support/messages.ts';
@@ -861,21 +862,3 @@ function printNode(node: Node): string {
   }
 }
 
-/** The known names closest to a misspelt one first (edit distance), then the rest. */
-function suggest(name: string, known: readonly string[]): string[] {
-  return [...new Set(known)].sort((a, b) => distance(name, a) - distance(name, b) || a.localeCompare(b));
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}

@@ -3,6 +3,7 @@
  * rules over a parsed YAML file and reports every problem at once, each at
  * the file:line:column of the offending value (reports.yaml, datasets).
  */
+import { suggest } from './suggest.ts';
 import { z } from 'zod';
 import { InputError } from './error.ts';
 import { locate, type PathKey, type YamlSource } from '../dataset/load.ts';
@@ -157,24 +158,6 @@ function step(node: z.core.$ZodType | undefined, key: PathKey): z.core.$ZodType 
   return undefined;
 }
 
-/** The allowed names closest to a misspelt one first (edit distance), then the rest. */
-function suggest(key: string, allowed: string[]): string[] {
-  return [...allowed].sort((a, b) => distance(key, a) - distance(key, b) || a.localeCompare(b));
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
 
 /** Bidirectional controls can make text read differently from how it is stored. */
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/u;

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../../src/support/messages.ts';
 import { svgTexts } from '../fixtures/charts/load.ts';
 import { readPdf } from '../fixtures/charts/pdf.ts';
@@ -40,6 +40,7 @@ const ROWS = [
 ] as const;
 
 let dir: string;
+afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chart-cli-'));
   await writeFile(join(dir, 'exports.csv'), `country,tonnes\n${ROWS.map((r) => r.join(',')).join('\n')}\n`);

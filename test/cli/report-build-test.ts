@@ -1,6 +1,6 @@
 // Drives `report` as a child process, as users and CI do: outputs, flags, exit codes, atomicity.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ function snapshot(dir: string): Record<string, string> {
 let work: string;
 let out: string;
 
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'briefing-build-'));
   out = join(work, 'out');
@@ -162,7 +163,10 @@ describe('report --watch and --serve', () => {
     data = join(dir, 'data.yaml');
     cpSync(join(ROOT, 'data/catl-ai-stack.yaml'), data);
   });
-  afterAll(() => children.forEach((c) => c.kill('SIGTERM')));
+  afterAll(() => {
+    children.forEach((c) => c.kill('SIGTERM'));
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('rebuilds after an edit, reusing every chart when no chart changed', async () => {
     const run = start(['--watch', '--data', data, '--out', join(dir, 'out'), '--only', 'catl-ai-stack-briefing']);
