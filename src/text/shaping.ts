@@ -363,19 +363,7 @@ export function createPlainShaper(font: ShapableFont): ((text: string) => PlainR
       entries[i] = entry;
       if (entry.inContext) inContext = true;
     }
-    for (let i = 0; i < length; i++) {
-      const ligatures = entries[i]!.ligatures;
-      if (!ligatures) continue;
-      for (const components of ligatures) {
-        if (i + components.length >= length) continue;
-        let k = 0;
-        while (k < components.length && entries[i + 1 + k]!.id === components[k]) k++;
-        if (k === components.length) return undefined;
-      }
-    }
-    if (inContext) {
-      for (const coverages of analysis.contexts) if (coverages.every((set) => entries.some((entry) => set.has(entry.id)))) return undefined;
-    }
+    if (substitutionApplies(entries, analysis, inContext)) return undefined;
 
     if (!spaceMade && length > 0) {
       font.glyphForCodePoint(0x20);
@@ -388,24 +376,46 @@ export function createPlainShaper(font: ShapableFont): ((text: string) => PlainR
       glyphs[i] = entries[i]!.glyph;
       positions[i] = { xAdvance: entries[i]!.advance, yAdvance: 0, xOffset: 0, yOffset: 0 };
     }
-    for (let i = 0; i + 1 < length; i++) {
-      const first = entries[i]!.id;
-      const second = entries[i + 1]!.id;
+    applyKerning(entries, positions, (first, second) => {
       const key = first * 65536 + second;
       let adjustment = kerning.get(key);
       if (adjustment === undefined) kerning.set(key, (adjustment = adjustPair(first, second)));
-      if (adjustment === null) continue;
-      const a = positions[i]!;
-      const b = positions[i + 1]!;
-      a.xAdvance += adjustment[0]!;
-      a.yAdvance += adjustment[1]!;
-      a.xOffset += adjustment[2]!;
-      a.yOffset += adjustment[3]!;
-      b.xAdvance += adjustment[4]!;
-      b.yAdvance += adjustment[5]!;
-      b.xOffset += adjustment[6]!;
-      b.yOffset += adjustment[7]!;
-    }
+      return adjustment;
+    });
     return { glyphs, positions };
   };
+}
+
+/** Whether a ligature or a contextual lookup of the font would touch these characters (then fontkit shapes the run). */
+function substitutionApplies(entries: CharacterEntry[], analysis: NonNullable<ReturnType<typeof analyse>>, inContext: boolean): boolean {
+  const length = entries.length;
+  for (let i = 0; i < length; i++) {
+    const ligatures = entries[i]!.ligatures;
+    if (!ligatures) continue;
+    for (const components of ligatures) {
+      if (i + components.length >= length) continue;
+      let k = 0;
+      while (k < components.length && entries[i + 1 + k]!.id === components[k]) k++;
+      if (k === components.length) return true;
+    }
+  }
+  return inContext && analysis.contexts.some((coverages) => coverages.every((set) => entries.some((entry) => set.has(entry.id))));
+}
+
+/** Adds each neighbouring pair's adjustment (first glyph's four values, then the second's), as fontkit's GPOS pair positioning does. */
+function applyKerning(entries: CharacterEntry[], positions: PlainRun['positions'], adjust: (first: number, second: number) => Adjustment): void {
+  for (let i = 0; i + 1 < entries.length; i++) {
+    const adjustment = adjust(entries[i]!.id, entries[i + 1]!.id);
+    if (adjustment === null) continue;
+    const a = positions[i]!;
+    const b = positions[i + 1]!;
+    a.xAdvance += adjustment[0]!;
+    a.yAdvance += adjustment[1]!;
+    a.xOffset += adjustment[2]!;
+    a.yOffset += adjustment[3]!;
+    b.xAdvance += adjustment[4]!;
+    b.yAdvance += adjustment[5]!;
+    b.xOffset += adjustment[6]!;
+    b.yOffset += adjustment[7]!;
+  }
 }
