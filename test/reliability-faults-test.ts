@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../src/support/messages.ts';
 import { checkOutput, cloneProject, linkModulesWithout, makeTemp, ONE_REPORT, REPORT_ID, ROOT, removeTemps, runReport, snapshot, STACK_FRAME, type RunResult } from './fixtures/reliability/build.ts';
 import { leftovers, runKillSpread, writeDatasets } from './fixtures/reliability/kills.ts';
+import { runs } from './fixtures/depth.ts';
 
 /** Kills in the unit suite; `npm run test:e2e` runs a wider spread. */
-const KILLS = 10;
+const KILLS = runs(10, 4);
 
 /** A clear failure: exit 1, no stack trace, not reported as a bug in the pipeline. */
 function expectClearFailure(result: RunResult) {

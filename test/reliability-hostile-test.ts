@@ -23,6 +23,7 @@ import { messages } from '../src/support/messages.ts';
 import { loadDatasetFile } from './fixtures/dataset/load.ts';
 import { checkOutput, makeTemp, ONE_REPORT, REPORT_ID, ROOT, RUN, removeTemps, runReport, STACK_FRAME } from './fixtures/reliability/build.ts';
 import { HOSTILE, hostileDataset, PLANTED, plantedValue } from './fixtures/reliability/hostile.ts';
+import { chartInProcess } from './fixtures/charts/cli.ts';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -222,15 +223,6 @@ describe('hostile input: URLs', () => {
   });
 });
 
-/** Runs `node bin/run.js chart` (what `npm run chart` runs) in `cwd`. */
-function chartCli(cwd: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [RUN, 'chart', ...args], { cwd, timeout: 60_000 }, (error, _stdout, stderr) => {
-      done({ code: error ? Number((error as { code?: number }).code) : 0, stderr });
-    });
-  });
-}
-
 /** The real font files, as the orchestrator reads them. */
 async function readFonts(): Promise<FontBytes> {
   const paths = fontPaths();
@@ -259,7 +251,7 @@ describe('hostile input: chart specs cannot read files or URLs', () => {
       };
       const check = async ([name, data]: [string, unknown]) => {
         writeFileSync(join(dir, `${name}.vl.json`), spec(data));
-        const result = await chartCli(dir, `${name}.vl.json`, '-o', `${name}.svg`);
+        const result = await chartInProcess(join(dir, `${name}.vl.json`), '-o', join(dir, `${name}.svg`));
         expect(result.code, `${name}: ${result.stderr}`).toBe(1);
         expect(result.stderr).toContain(`${name}.vl.json`);
         expect(result.stderr).toMatch(/refused to load/);

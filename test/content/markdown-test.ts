@@ -9,6 +9,7 @@ import { createLiterals, escapeMarkdown, parseWithLiterals, writeOut } from '../
 import { plainText } from '../../src/content/tree.ts';
 import type { Dataset } from '../../src/dataset/schema.ts';
 import { all, charts, data, derive, load, records, shipped, single, type Deal } from '../fixtures/content/fixture.ts';
+import { runs } from '../fixtures/depth.ts';
 
 describe('escaping', () => {
   const hostile = load('test/fixtures/content/hostile.yaml');
@@ -95,7 +96,7 @@ describe('literal tokens (one parse per document shape)', () => {
       fc.property(fc.array(piece, { maxLength: 14 }), fc.array(value, { minLength: 1, maxLength: 3 }), (pieces, vals) => {
         compare(`${pieces.join('')}%${pieces.reverse().join('')}\n\n[^n]: %`, vals);
       }),
-      { numRuns: 400, seed: 20261129 },
+      { numRuns: runs(400, 100), seed: 20261129 },
     );
   });
 

@@ -6,6 +6,7 @@ import { renderPdf } from '../../src/pdf/render.ts';
 import { countWords } from '../../src/pdf/speed.ts';
 import { registerFonts } from '../../src/charts/svg-pdf.ts';
 import { buildFixtureBriefing, buildFixtureCharts, hasRealEdition, loadRealEdition, readFixtureFonts } from '../fixtures/pdf/fixture.ts';
+import { runs } from '../fixtures/depth.ts';
 
 // renderPdf is run twice on the same input: once as the build runs it, once
 // with pdfkit left entirely to itself (its own byte output, per-document word
@@ -115,7 +116,7 @@ describe('shareFaceLayouts', () => {
           const text = edges ? ` ${parts.join(gap)} ` : parts.join(gap);
           for (const onlyWidth of [false, true]) expect(face.layout(text, undefined, onlyWidth)).toEqual(pdfkit.layout.call(face, text, undefined, onlyWidth));
         }),
-        { numRuns: 150, seed: 7 },
+        { numRuns: runs(150, 40), seed: 7 },
       );
     }
   });
@@ -149,7 +150,7 @@ describe('countWords', () => {
         const text = parts.join('');
         expect(countWords(text)).toBe(pdfkit(text));
       }),
-      { numRuns: 500, seed: 11 },
+      { numRuns: runs(500, 120), seed: 11 },
     );
   });
 });
