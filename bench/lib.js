@@ -1,4 +1,5 @@
 // Shared by bench/run.js and bench/profile.js: scratch projects and timed CLI runs.
+import { NODE_FLAGS } from '../bin/flags.js';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ export function runCli(args, { cwd, nodeArgs = [] }) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let ms;
-    const child = spawn(process.execPath, ['--import', MAXRSS, ...nodeArgs, BIN, ...args], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', MAXRSS, ...nodeArgs, BIN, ...args], {
       cwd,
       env: { ...process.env, BENCH_MAXRSS_FILE: rssFile },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,7 +160,7 @@ export async function watchEdits(project, { report, edits, nodeArgs = [] }) {
 
   const rssFile = join(project, '.maxrss-watch');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', MAXRSS, ...nodeArgs, BIN, 'report', '--watch', '--data', 'data/catl-ai-stack.yaml', '--out', 'out', '--only', report], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', MAXRSS, ...nodeArgs, BIN, 'report', '--watch', '--data', 'data/catl-ai-stack.yaml', '--out', 'out', '--only', report], {
     cwd: project,
     env: { ...process.env, BENCH_MAXRSS_FILE: rssFile },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,6 +10,7 @@
 // not match the source, Node or V8 flags; then the run compiles as usual and
 // writes a fresh one. A folder it cannot write (a read-only checkout) only
 // costs the cache.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,7 +39,11 @@ export function loadBundle(name, { light = false, dir = DIST } = {}) {
   } finally {
     closeSync(fd);
   }
-  const caches = { full: `${file}.${stamp}.full.v8`, light: `${file}.${stamp}.light.v8` };
+  // V8 also rejects a cache made under other flags, so a run with the launcher's
+  // flags and one without (a test starting bin/run.js with plain node) keep one each.
+  const flags = process.execArgv.filter((arg) => arg.startsWith('--') && !arg.startsWith('--import')).join(' ');
+  const variant = flags ? `.${createHash('sha256').update(flags).digest('hex').slice(0, 8)}` : '';
+  const caches = { full: `${file}.${stamp}${variant}.full.v8`, light: `${file}.${stamp}${variant}.light.v8` };
   const found = existsSync(caches.full) ? 'full' : existsSync(caches.light) ? 'light' : undefined;
   let cachedData;
   try {

@@ -122,3 +122,25 @@ describe('loadBundle', () => {
     expect(loaded.exports.twice(21)).toBe(42);
   });
 });
+
+describe('the launcher', () => {
+  it('sets no V8 flag at run time: npm scripts and the shebang pass bin/flags.js on the command line', async () => {
+    const { NODE_FLAGS } = (await import(pathToFileURL(join(import.meta.dirname, '..', 'bin', 'flags.js')).href)) as { NODE_FLAGS: string[] };
+    expect(NODE_FLAGS.length).toBeGreaterThan(0);
+    const root = join(import.meta.dirname, '..');
+    for (const file of ['run.js', 'load.js', 'build.js', 'worker.js']) expect(readFileSync(join(root, 'bin', file), 'utf8'), file).not.toMatch(/setFlagsFromString/);
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const name of ['report', 'chart', 'new-report', 'schema']) expect(scripts[name], name).toBe(`node ${NODE_FLAGS.join(' ')} bin/run.js ${name}`);
+    expect(readFileSync(join(root, 'bin', 'run.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    // npm ci compiles the bundle (the prepare script), so a fresh clone never builds on first use.
+    expect(scripts.prepare).toBe('node bin/build.js');
+  });
+
+  it('keeps a code cache per set of V8 flags, so runs with and without them do not replace each other’s', () => {
+    const script = `const { loadBundle } = await import(${JSON.stringify(LOADER)}); loadBundle('demo', { dir: ${JSON.stringify(dir)} }).saveCache();`;
+    execFileSync(process.execPath, ['--input-type=module', '-e', script]);
+    execFileSync(process.execPath, ['--interrupt-budget=540672', '--input-type=module', '-e', script]);
+    const caches = readdirSync(dir).filter((name) => name.endsWith('.full.v8'));
+    expect(caches).toHaveLength(2);
+  });
+});

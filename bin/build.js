@@ -1,0 +1,155 @@
+// Compiles src/ into one CommonJS bundle per command (dist/<command>.cjs, and
+// dist/worker.cjs for the pool) with esbuild. `npm ci` runs it (the prepare
+// script), and the launcher runs it again whenever dist/ is missing or older
+// than src/, the launcher, package.json or package-lock.json, so neither a
+// source edit nor a dependency upgrade ever runs an old bundle. One esbuild
+// call, about a second: it bundles the npm packages too.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DIST } from './load.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The commands, by the name bin/run.js takes, and their entry modules. */
+export const ENTRIES = { report: 'src/cli/report.ts', chart: 'src/cli/chart.ts', 'new-report': 'src/cli/new-report.ts', schema: 'src/cli/schema.ts' };
+// Built alongside: the worker-pool task, loaded by bin/worker.js in each worker thread.
+const EXTRA = { worker: 'src/cli/worker.ts' };
+
+function newest(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+// vega-canvas probes for the optional node-canvas package with a top-level
+// await, which a CommonJS bundle cannot hold. node-canvas is not a dependency
+// (charts are SVG, text measured with our fonts), so the probe always finds
+// nothing; the plugin compiles vega-canvas with that outcome fixed.
+const withoutNodeCanvas = {
+  name: 'without-node-canvas',
+  setup(build) {
+    build.onLoad({ filter: /vega-canvas[\\/]build[\\/]vega-canvas\.node\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const fixed = text.replace(/let NodeCanvas;\r?\ntry \{[\s\S]*?\r?\n\}\r?\n/, 'const NodeCanvas = null;\n');
+      if (fixed === text) throw new Error(`vega-canvas changed shape: ${args.path} has no node-canvas probe to remove`);
+      return { contents: fixed, loader: 'js' };
+    });
+  },
+};
+
+// pdfkit finds its colour profile (PDF/A) and standard-font data from its own
+// file's URL; in the bundle, import.meta.url would be the bundle's. The plugin
+// points it at pdfkit's installed file, which sits beside that data.
+const pdfkitBesideItsData = {
+  name: 'pdfkit-beside-its-data',
+  setup(build) {
+    build.onLoad({ filter: /pdfkit[\\/]js[\\/]pdfkit\.node\.mjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) throw new Error(`pdfkit changed shape: ${args.path} no longer reads import.meta.url`);
+      return { contents: text.replaceAll('import.meta.url', "require('node:url').pathToFileURL(require.resolve('pdfkit')).href"), loader: 'js' };
+    });
+  },
+};
+
+// Modules the bundle imports but a build never calls: WOFF2 decompression
+// (fontkit; the fonts are WOFF), pdfkit's line breaker (the PDF stage breaks
+// lines itself) and pdfkit's AES (for encrypted PDFs; ours are not). Each
+// builds tables when it loads (~30 ms together), so each is replaced by a
+// stand-in (a function, a class, or named functions) that loads the real
+// module on first use.
+const LAZY = { 'brotli/decompress.js': 'function', linebreak: 'class', '@noble/ciphers/aes': ['cbc', 'ecb'] };
+const loadOnFirstUse = {
+  name: 'load-on-first-use',
+  setup(build) {
+    const specifiers = new RegExp(`^(${Object.keys(LAZY).map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    // The stand-in's own require() of the module resolves as usual (pluginData marks it).
+    build.onResolve({ filter: specifiers }, (args) => (args.pluginData === 'real' ? undefined : { path: args.path, namespace: 'lazy', pluginData: args.resolveDir }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+      const load = `require(${JSON.stringify(args.path)})`;
+      const kind = LAZY[args.path];
+      const contents = Array.isArray(kind)
+        ? `let real; module.exports = { ${kind.map((name) => `${name}: function (...args) { return (real ??= ${load}).${name}.apply(this, args); }`).join(', ')} };`
+        : {
+            function: `let real; module.exports = function (...args) { return (real ??= ${load}).apply(this, args); };`,
+            class: `let real; module.exports = function (...args) { return new (real ??= ${load})(...args); };`,
+          }[kind];
+      return { contents, loader: 'js', resolveDir: args.pluginData, pluginData: 'real' };
+    });
+  },
+};
+
+// Handlebars builds the code of each compiled template from the source-map
+// package's SourceNode trees when that package can be loaded, and from plain
+// string concatenation when it cannot; the code is the same text either way
+// (the map is only made on request, and the briefing never requests one).
+// In the bundle it cannot: compiling the templates took ~30 ms more with it.
+const handlebarsWithoutSourceMaps = {
+  name: 'handlebars-without-source-maps',
+  setup(build) {
+    build.onResolve({ filter: /^source-map$/ }, (args) =>
+      /[\\/]handlebars[\\/]/.test(args.importer) ? { path: 'source-map', namespace: 'handlebars-no-source-map' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'handlebars-no-source-map' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
+/** True when dist/ lacks a bundle or is older than anything it is built from. */
+export function isStale() {
+  const inputs = [join(root, 'src'), join(root, 'package.json'), join(root, 'package-lock.json'), ...['run.js', 'load.js', 'worker.js', 'build.js'].map((name) => join(root, 'bin', name))];
+  const built = Object.keys(ENTRIES).map((name) => join(DIST, `${name}.cjs`));
+  if (!built.every(existsSync)) return true;
+  const oldest = Math.min(...built.map((file) => statSync(file).mtimeMs));
+  return oldest < Math.max(...inputs.filter(existsSync).map(newest));
+}
+
+/** Compiles every bundle into dist/. */
+export async function compile() {
+  const { build } = await import('esbuild');
+  const { outputFiles } = await build({
+    entryPoints: Object.fromEntries(Object.entries({ ...ENTRIES, ...EXTRA }).map(([name, file]) => [name, join(root, file)])),
+    outdir: DIST,
+    outExtension: { '.js': '.cjs' },
+    write: false,
+    bundle: true,
+    platform: 'node',
+    // One CommonJS file per entry (no chunks): a classic script is what V8's
+    // code cache takes. Stages imported with import() stay lazy: esbuild
+    // wraps them so they run on first use, and V8 only pre-parses them until then.
+    format: 'cjs',
+    target: 'node20',
+    // npm packages go into the bundle too: Node resolves, reads and links
+    // hundreds of ESM files for vega and vega-lite otherwise, ~0.4 s of every
+    // cold start (and of every worker thread), and the code cache covers only
+    // the bundle. Kept out: tinypool starts its worker from its own folder,
+    // esbuild is only this launcher's.
+    external: ['tinypool', 'esbuild'],
+    define: { 'import.meta.url': '__bundle_url' },
+    banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [withoutNodeCanvas, pdfkitBesideItsData, loadOnFirstUse, handlebarsWithoutSourceMaps],
+    sourcemap: 'linked',
+    // Names are kept (stack traces, profiles); whitespace and redundant syntax
+    // go: a third less source for every process to read and scan (7.7 -> 4.9 MB).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'error',
+  });
+  // Each file goes to a private name, then is renamed into place, so a second
+  // run starting at the same moment never loads a half-written file; the
+  // entry points last, since their age is what marks dist/ as current. Files
+  // of earlier compiles (and their code caches) are removed.
+  mkdirSync(DIST, { recursive: true });
+  const entryFiles = new Set(Object.keys(ENTRIES).map((name) => join(DIST, `${name}.cjs`)));
+  const written = new Set(outputFiles.map((file) => file.path));
+  for (const name of readdirSync(DIST)) {
+    const path = join(DIST, name);
+    if (!written.has(path)) rmSync(path, { recursive: true, force: true });
+  }
+  for (const file of [...outputFiles].sort((a, b) => Number(entryFiles.has(a.path)) - Number(entryFiles.has(b.path)))) {
+    const temp = `${file.path}.tmp-${process.pid}`;
+    writeFileSync(temp, file.contents);
+    renameSync(temp, file.path);
+  }
+}
+
+// Run directly (the prepare script): compile.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await compile();
