@@ -11,6 +11,7 @@
  * labels fit and right-aligned text lines up in the SVG, the HTML and the PDF.
  * Charts are cached by a hash of everything that shapes the SVG.
  */
+import { escapeXml } from '../support/text.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { posix } from 'node:path';
@@ -319,8 +320,6 @@ function fieldRoot(field: string): string {
 /** A stable, readable id prefix for a chart's SVG ids (several charts share one HTML page). */
 const idPrefix = (id: string) => `chart-${id.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
-const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * Makes vega's SVG accessible and deterministic: role="img" with a <title>

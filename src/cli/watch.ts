@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import type { BuildEffects } from '../build.ts';
-import { buildOnce, reportError, type CliOptions, type Progress } from './report.ts';
+import { buildOnce, reportError, type CliOptions, type Progress } from './build-once.ts';
 import { messages } from '../support/messages.ts';
 
 // Long enough to merge the truncate-then-write of one save, short enough not to be felt.
@@ -22,17 +22,18 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** The snippet added to served HTML only (never to the built file): reload on each rebuild. */
-const RELOAD_SCRIPT = `<script>new EventSource('/__reload').addEventListener('reload', () => location.reload());</script>`;
+/** The reload client the server answers at /__reload.js: reload on each rebuild. */
+export const RELOAD_CLIENT = "new EventSource('/__reload').addEventListener('reload', () => location.reload());\n";
 
-/** Adds live reload to a page being served, relaxing its CSP just enough for the snippet. */
+/**
+ * The page as served (never the built file): the built CSP, plus
+ * `script-src 'self'` and `connect-src 'self'` for the reload client, which
+ * comes as an external script; no inline script can run, in serve mode either.
+ */
 export function injectLiveReload(html: string): string {
   return html
-    .replace(/<meta http-equiv="Content-Security-Policy" content="([^"]*)">/i, (_m, policy: string) => {
-      const relaxed = `${policy.replace(/script-src [^;]*;?/, '').replace(/connect-src [^;]*;?/, '')}; script-src 'unsafe-inline'; connect-src 'self'`.replace(/;\s*;/g, ';');
-      return `<meta http-equiv="Content-Security-Policy" content="${relaxed}">`;
-    })
-    .replace(/<\/body>/i, `${RELOAD_SCRIPT}</body>`);
+    .replace(/<meta http-equiv="Content-Security-Policy" content="([^"]*)">/i, (_m, policy: string) => `<meta http-equiv="Content-Security-Policy" content="${policy}; script-src 'self'; connect-src 'self'">`)
+    .replace(/<\/body>/i, '<script src="/__reload.js"></script></body>');
 }
 
 /** Watches and rebuilds until interrupted; returns the exit code. */
@@ -108,6 +109,10 @@ async function watchTargets(targets: string[], schedule: () => void): Promise<FS
 async function startServer(port: number, root: string, clients: Set<ServerResponse>): Promise<{ server: ReturnType<typeof createServer>; port: number }> {
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/__reload.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(RELOAD_CLIENT);
+      return;
+    }
     if (url.pathname === '/__reload') {
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       response.write(': connected\n\n');

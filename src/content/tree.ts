@@ -3,6 +3,7 @@
  * render, with figures numbered, cross-references resolved, links vetted and
  * headings given their ids (the CONTRACT in briefing.ts).
  */
+import { plainText } from '../support/text.ts';
 import type { Heading, Html, Link, Node, Paragraph, Parent, PhrasingContent, Root, RootContent, Text } from 'mdast';
 // For the `hProperties` field of mdast node data that headings carry their ids in.
 import type {} from 'mdast-util-to-hast';
@@ -179,16 +180,6 @@ export function sourceSlice(source: string, node: Node): string {
   return start === undefined || end === undefined ? '' : source.slice(start, end);
 }
 
-/** The text of inline content, as a reader sees it. */
-export function plainText(nodes: readonly (PhrasingContent | RootContent)[]): string {
-  return nodes
-    .map((node) => {
-      if (node.type === 'text' || node.type === 'inlineCode') return node.value;
-      if (node.type === 'footnoteReference') return '';
-      return 'children' in node ? plainText(node.children as PhrasingContent[]) : '';
-    })
-    .join('');
-}
 
 function slugify(text: string): string {
   const slug = text

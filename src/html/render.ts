@@ -8,7 +8,6 @@
  * hast-util-to-html. Raw HTML is never passed through: Markdown `html` nodes
  * render as text, and only http(s) and resolvable `#` links survive.
  */
-import { createHash } from 'node:crypto';
 import type { Element, ElementContent, Properties, Root, RootContent, Text } from 'hast';
 import { fromHtml } from 'hast-util-from-html';
 import { toHtml } from 'hast-util-to-html';
@@ -26,17 +25,8 @@ import { remembered } from '../support/recent.ts';
  */
 const PAGE_IDS = { main: 'briefing_main', title: 'briefing_title', toc: 'briefing_contents' } as const;
 
-export interface HtmlOptions {
-  /**
-   * Only for `--serve`: adds an inline script that reloads the page when the
-   * dev server at http://127.0.0.1:<port>/__reload sends an event. Never set
-   * for the built file, whose CSP forbids all scripts.
-   */
-  liveReload?: { port: number };
-}
-
 /** Renders the briefing as one self-contained, script-free HTML page. */
-export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: FontBytes, options: HtmlOptions = {}): string {
+export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: FontBytes): string {
   const { meta } = briefing;
   // 1. mdast -> hast, with figures and footnotes
   const chartsById = new Map(charts.map((chart) => [chart.id, chart]));
@@ -84,7 +74,7 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
         element('head', {}, [
           element('meta', { charSet: 'utf-8' }),
           element('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' }),
-          element('meta', { httpEquiv: ['Content-Security-Policy'], content: contentSecurityPolicy(options) }),
+          element('meta', { httpEquiv: ['Content-Security-Policy'], content: CONTENT_SECURITY_POLICY }),
           element('meta', { name: 'referrer', content: 'no-referrer' }),
           element('meta', { name: 'color-scheme', content: 'light dark' }),
           element('title', {}, [text(meta.subtitle ? `${meta.title}: ${meta.subtitle}` : meta.title)]),
@@ -92,7 +82,6 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
           element('meta', { name: 'keywords', content: meta.keywords.join(', ') }),
           element('meta', { name: 'author', content: meta.author }),
           element('style', {}, [text(renderFontFaces(fonts) + STYLESHEET)]),
-          ...(options.liveReload ? [element('script', {}, [text(liveReloadScript(options.liveReload.port))])] : []),
         ]),
         element('body', {}, [
           element('a', { className: ['skip-link'], href: `#${PAGE_IDS.main}` }, [text('Skip to the briefing')]),
@@ -109,34 +98,10 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
 }
 
 // ---------------------------------------------------------------------------
-// Head: security policy, fonts, live reload
+// Head: security policy, fonts
 
-function contentSecurityPolicy(options: HtmlOptions): string {
-  const policy = [
-    "default-src 'none'",
-    "style-src 'unsafe-inline'",
-    'font-src data:',
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ];
-  if (options.liveReload) {
-    // A hash, not 'unsafe-inline': only our own snippet may run, even in serve mode.
-    const hash = createHash('sha256').update(liveReloadScript(options.liveReload.port)).digest('base64');
-    policy.push(`script-src 'sha256-${hash}'`, `connect-src ${liveReloadOrigin(options.liveReload.port)}`);
-  }
-  return policy.join('; ');
-}
-
-function liveReloadOrigin(port: number): string {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(messages.htmlBadPort(port));
-  return `http://127.0.0.1:${port}`;
-}
-
-function liveReloadScript(port: number): string {
-  // The dev server (watch.ts) sends `event: reload` after each rebuild.
-  return `new EventSource(${JSON.stringify(`${liveReloadOrigin(port)}/__reload`)}).addEventListener('reload', () => location.reload());`;
-}
+/** No script, no request: styles and fonts are inline, images are data. `--serve` adds its reload client beside this, never instead. */
+export const CONTENT_SECURITY_POLICY = ["default-src 'none'", "style-src 'unsafe-inline'", 'font-src data:', 'img-src data:', "base-uri 'none'", "form-action 'none'"].join('; ');
 
 const FACE_CSS: Record<FaceKey, { weight: number; style: string }> = {
   regular: { weight: 400, style: 'normal' },

@@ -15,6 +15,7 @@
  * fonts embedded and subset, an sRGB output intent, XMP metadata mirroring
  * the info dictionary, and no raster images (charts are vectors).
  */
+import { escapeXml, plainText } from '../support/text.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import PDFDocument from 'pdfkit';
 import type {
@@ -380,9 +381,6 @@ function noteRefDest(ctx: Context, number: number): string {
 // ---------------------------------------------------------------------------
 // Metadata
 
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /**
  * pdfkit writes XMP from the info dictionary but leaves values unescaped, has
@@ -633,16 +631,6 @@ function withFace(style: Style, change: 'bold' | 'italic'): Style {
   return { ...style, face: bold ? (italic ? 'boldItalic' : 'bold') : italic ? 'italic' : 'regular' };
 }
 
-function plainText(nodes: readonly PhrasingContent[]): string {
-  let text = '';
-  for (const node of nodes) {
-    if ('value' in node && typeof node.value === 'string') text += node.value;
-    else if (node.type === 'image' || node.type === 'imageReference') text += node.alt ?? '';
-    else if (node.type === 'break') text += ' ';
-    else if ('children' in node) text += plainText(node.children as PhrasingContent[]);
-  }
-  return text;
-}
 
 function inlinePieces(ctx: Context, nodes: readonly PhrasingContent[], style: Style): Piece[] {
   const pieces: Piece[] = [];

@@ -158,7 +158,6 @@ export const messages = {
   htmlChartMissing: (chartId: string, known: readonly string[]) =>
     `figure refers to chart "${chartId}", which was not rendered (rendered: ${known.join(', ') || 'none'}); check the {{chart}} id in the template`,
   htmlChartNotSvg: (chartId: string) => `chart "${chartId}" did not render to an <svg> element; check its Vega-Lite spec`,
-  htmlBadPort: (port: number) => `live-reload port ${port} is not a TCP port (use an integer from 1 to 65535)`,
   // Charts
   chartBadJson: (file: string, detail: string) => `${file}: not valid JSON (${detail}); a chart spec is one Vega-Lite JSON object`,
   chartNotObject: (file: string) => `${file}: a chart spec must be a JSON object (a Vega-Lite spec), not an array or a single value`,

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { RELOAD_CLIENT } from '../../src/cli/watch.ts';
+import { CONTENT_SECURITY_POLICY } from '../../src/html/render.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN = join(ROOT, 'bin/run.js');
@@ -199,7 +201,19 @@ describe('report --watch and --serve', () => {
         res.on('end', () => done(body));
       }).on('error', fail).end();
     });
-    expect(page).toContain('/__reload');
+    expect(page).toContain('<script src="/__reload.js"></script>');
+    // The built CSP, with only the reload client's own origin added: no inline script runs in serve mode either.
+    const csp = (/http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(page)?.[1] ?? '').replace(/&#x27;/g, "'");
+    expect(csp).toBe(`${CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'`);
+    expect(csp).not.toContain("script-src 'unsafe-inline'");
+    const client = await new Promise<string>((done, fail) => {
+      request({ host: '127.0.0.1', port, path: '/__reload.js' }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => done(body));
+      }).on('error', fail).end();
+    });
+    expect(client).toBe(RELOAD_CLIENT);
     // The built file itself never carries the live-reload script.
     expect(readFileSync(join(dir, 'served', 'catl-ai-stack-briefing.html'), 'utf8')).not.toContain('/__reload');
     const reloaded = new Promise<string>((done, fail) => {

@@ -1,7 +1,7 @@
 import type { FootnoteDefinition, FootnoteReference, Heading, Link, Node, Parent, Root, Table, Text } from 'mdast';
 import { describe, expect, it } from 'vitest';
 import { buildBriefing, type FigureNode } from '../../src/content/briefing.ts';
-import { plainText } from '../../src/content/tree.ts';
+import { plainText } from '../../src/support/text.ts';
 import { all, CHART_IDS, charts, data, deals, derived, metric, rounds, shipped, trim } from '../fixtures/content/fixture.ts';
 
 function withParents(root: Node, visit: (node: Node, parent: Parent | undefined, index: number) => void): void {

@@ -1,7 +1,7 @@
 import type { FootnoteDefinition, FootnoteReference, Link, Parent, Text } from 'mdast';
 import { describe, expect, it } from 'vitest';
 import { buildBriefing } from '../../src/content/briefing.ts';
-import { plainText } from '../../src/content/tree.ts';
+import { plainText } from '../../src/support/text.ts';
 import { formatterFor } from '../../src/dataset/derive.ts';
 import { diffEditions } from '../../src/dataset/editions.ts';
 import { all, charts, data, deals, derive, load, metric, records, rounds, shipped, single, trim, type Deal, type Figure } from '../fixtures/content/fixture.ts';

@@ -6,7 +6,7 @@ import { gfm } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
 import { buildBriefing } from '../../src/content/briefing.ts';
 import { createLiterals, escapeMarkdown, parseWithLiterals, writeOut } from '../../src/content/markdown.ts';
-import { plainText } from '../../src/content/tree.ts';
+import { plainText } from '../../src/support/text.ts';
 import type { Dataset } from '../../src/dataset/schema.ts';
 import { all, charts, data, derive, load, records, shipped, single, type Deal } from '../fixtures/content/fixture.ts';
 import { runs } from '../fixtures/depth.ts';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Element, Root as HastRoot, RootContent as HastContent } from 'hast';
 import { fromHtml } from 'hast-util-from-html';
@@ -22,8 +21,8 @@ import {
 
 const fonts = readFixtureFonts();
 
-function render(options?: Parameters<typeof renderHtml>[3]): { html: string; page: HastRoot } {
-  const html = renderHtml(buildFixtureBriefing(), buildFixtureCharts(), fonts, options);
+function render(): { html: string; page: HastRoot } {
+  const html = renderHtml(buildFixtureBriefing(), buildFixtureCharts(), fonts);
   return { html, page: fromHtml(html) };
 }
 
@@ -270,19 +269,6 @@ describe('renderHtml', () => {
     expect(JSON.stringify({ briefing, charts })).toBe(before);
     expect(renderHtml(briefing, charts, fonts)).toBe(first);
     expect(renderHtml(buildFixtureBriefing(), buildFixtureCharts(), readFixtureFonts())).toBe(first);
-  });
-
-  it('adds a live-reload snippet only when asked, allowed by its hash alone', () => {
-    const { page } = render({ liveReload: { port: 4173 } });
-    const script = one(page, 'script');
-    const source = textOf(script);
-    expect(source).toContain('http://127.0.0.1:4173/__reload');
-    const csp = String(byTag(page, 'meta').find((m) => String(m.properties.httpEquiv) === 'Content-Security-Policy')?.properties.content);
-    const hash = createHash('sha256').update(source).digest('base64');
-    expect(csp).toContain(`script-src 'sha256-${hash}'`);
-    expect(csp).toContain('connect-src http://127.0.0.1:4173');
-    expect(csp).not.toContain('unsafe-eval');
-    expect(() => render({ liveReload: { port: 0 } })).toThrow(messages.htmlBadPort(0));
   });
 
   it('names the missing chart when a figure has none', () => {

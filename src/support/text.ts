@@ -1,0 +1,19 @@
+/** Small text helpers every edition shares: XML escaping and the plain text of Markdown inline content. */
+import type { PhrasingContent, RootContent } from 'mdast';
+
+/** Escapes text for XML content and double-quoted attributes (SVG titles, XMP). */
+export function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The text of inline content, as a reader sees it: an image by its alt text, a line break as a space, a footnote marker as nothing. */
+export function plainText(nodes: readonly (PhrasingContent | RootContent)[]): string {
+  let text = '';
+  for (const node of nodes) {
+    if ('value' in node && typeof node.value === 'string') text += node.value;
+    else if (node.type === 'image' || node.type === 'imageReference') text += node.alt ?? '';
+    else if (node.type === 'break') text += ' ';
+    else if ('children' in node) text += plainText(node.children as PhrasingContent[]);
+  }
+  return text;
+}
