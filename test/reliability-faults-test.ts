@@ -10,6 +10,8 @@ import { messages } from '../src/support/messages.ts';
 import { checkOutput, cloneProject, linkModulesWithout, makeTemp, ONE_REPORT, REPORT_ID, ROOT, removeTemps, runReport, snapshot, STACK_FRAME, type RunResult } from './fixtures/reliability/build.ts';
 import { leftovers, runKillSpread, writeDatasets } from './fixtures/reliability/kills.ts';
 import { runs } from './fixtures/depth.ts';
+import { main } from '../src/cli/report.ts';
+import { inProcess } from './fixtures/in-process.ts';
 
 /** Kills in the unit suite; `npm run test:e2e` runs a wider spread. */
 const KILLS = runs(10, 4);
@@ -90,8 +92,11 @@ describe('faults: a build killed between its two renames', () => {
 });
 
 describe('faults: failures that lose nothing', () => {
+  // The last stage through the process (its exit code), the others through the same main in this process.
   it.each(['validate', 'charts', 'content', 'html', 'pdf'])('a build failing in stage %s exits 1 and leaves the previous set', async (stage) => {
-    const result = await runReport(['--data', datasets.b, '--out', out, ...ONE_REPORT], { env: { BRIEFING_FAIL_STAGE: stage } });
+    const args = ['--data', datasets.b, '--out', out, ...ONE_REPORT];
+    const env = { BRIEFING_FAIL_STAGE: stage };
+    const result = stage === 'pdf' ? await runReport(args, { env }) : await inProcess((argv) => main(argv), args, env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`injected failure in stage ${stage}`);
     expect(result.stderr).not.toMatch(STACK_FRAME);

@@ -1,4 +1,6 @@
-// Drives `report` as a child process, as users and CI do: outputs, flags, exit codes, atomicity.
+// Drives `report` as users and CI do: outputs, flags, exit codes, atomicity. The first build, one
+// failure, one usage error, --version and --watch/--serve run as child processes (their subject is
+// the process); the other cases call the same `main` in this process.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -9,10 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { RELOAD_CLIENT } from '../../src/cli/watch.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/html/render.ts';
+import { main } from '../../src/cli/report.ts';
+import { inProcess } from '../fixtures/in-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN = join(ROOT, 'bin/run.js');
 const REPORT_IDS = (parseYaml(readFileSync(join(ROOT, 'reports.yaml'), 'utf8')) as { reports: { id: string }[] }).reports.map((r) => r.id);
+
+/** `report ARGS` in this process: the CLI's own `main`, its output captured. */
+const inProc = (args: string[], env: Record<string, string> = {}) => inProcess((argv) => main(argv), args, { NO_COLOR: '1', ...env });
 
 function report(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [RUN, 'report', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -55,9 +62,9 @@ describe('report (full build)', () => {
     expect(typeof manifest.duration_ms).toBe('number');
   });
 
-  it('is reproducible: a second build gives byte-identical editions', () => {
+  it('is reproducible: a second build (in this process) gives the editions of the first (a child process) byte for byte', async () => {
     const again = join(work, 'again');
-    expect(report(['--out', again, '--quiet', '--jobs', '1']).code).toBe(0);
+    expect((await inProc(['--out', again, '--quiet', '--jobs', '1'])).code).toBe(0);
     const a = snapshot(out);
     const b = snapshot(again);
     delete a['manifest.json'];
@@ -65,16 +72,16 @@ describe('report (full build)', () => {
     expect(b).toEqual(a);
   });
 
-  it('--check validates and writes nothing', () => {
+  it('--check validates and writes nothing', async () => {
     const dir = join(work, 'check');
-    const result = report(['--check', '--out', dir]);
+    const result = await inProc(['--check', '--out', dir]);
     expect(result.code).toBe(0);
     expect(existsSync(dir)).toBe(false);
   });
 
-  it('--json prints a summary that lists the outputs', () => {
+  it('--json prints a summary that lists the outputs', async () => {
     const dir = join(work, 'json');
-    const result = report(['--out', dir, '--json', '--only', 'catl-ai-stack-briefing-letter']);
+    const result = await inProc(['--out', dir, '--json', '--only', 'catl-ai-stack-briefing-letter']);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.ok).toBe(true);
@@ -82,18 +89,19 @@ describe('report (full build)', () => {
     expect(summary.reports[0].files.map((f: { path: string }) => f.path)).toEqual(['catl-ai-stack-briefing-letter.pdf']);
   });
 
-  it('--shard 1/2 and 2/2 together build every report exactly once', () => {
-    const ids = [1, 2].flatMap((i) => {
-      const result = report(['--out', join(work, `shard${i}`), '--json', '--shard', `${i}/2`]);
+  it('--shard 1/2 and 2/2 together build every report exactly once', async () => {
+    const ids: string[] = [];
+    for (const i of [1, 2]) {
+      const result = await inProc(['--out', join(work, `shard${i}`), '--json', '--shard', `${i}/2`]);
       expect(result.code).toBe(0);
-      return JSON.parse(result.stdout).reports.map((r: { id: string }) => r.id) as string[];
-    });
+      ids.push(...(JSON.parse(result.stdout).reports.map((r: { id: string }) => r.id) as string[]));
+    }
     expect([...ids].sort()).toEqual([...REPORT_IDS].sort());
   });
 
-  it('--format, --paper and --only shape what is written', () => {
+  it('--format, --paper and --only shape what is written', async () => {
     const dir = join(work, 'letter');
-    const result = report(['--out', dir, '--only', 'catl-ai-stack-briefing', '--format', 'pdf', '--paper', 'letter', '--quiet']);
+    const result = await inProc(['--out', dir, '--only', 'catl-ai-stack-briefing', '--format', 'pdf', '--paper', 'letter', '--quiet']);
     expect(result.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['catl-ai-stack-briefing.pdf', 'manifest.json']);
     // US Letter is 612 x 792 points.
@@ -109,34 +117,38 @@ describe('report (full build)', () => {
     expect(snapshot(out)).toEqual(before);
   });
 
-  it('prints a stack trace only with --debug', () => {
-    const result = report(['--out', join(work, 'dbg'), '--debug', '--jobs', '1'], { BRIEFING_FAIL_STAGE: 'content' });
+  it('prints a stack trace only with --debug', async () => {
+    const result = await inProc(['--out', join(work, 'dbg'), '--debug', '--jobs', '1'], { BRIEFING_FAIL_STAGE: 'content' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/\n\s+at /);
   });
 
-  it('reports usage errors with exit 2', () => {
-    for (const args of [['--paper', 'a5'], ['--format', 'docx'], ['--jobs', '0'], ['--shard', '3/2'], ['--only', 'nope'], ['stray']]) {
-      const result = report(args);
+  it('reports usage errors with exit 2', async () => {
+    // The exit code of the process, once; the other mistakes through the same main.
+    const spawned = report(['--paper', 'a5']);
+    expect(spawned.code).toBe(2);
+    expect(spawned.stderr).toContain('--help');
+    for (const args of [['--format', 'docx'], ['--jobs', '0'], ['--shard', '3/2'], ['--only', 'nope'], ['stray']]) {
+      const result = await inProc(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toContain('--help');
     }
   });
 
-  it('--version and --help exit 0', () => {
+  it('--version and --help exit 0', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(report(['--version']).stdout.trim()).toBe(pkg.version);
-    const help = report(['--help']);
+    const help = await inProc(['--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--data', '--out', '--format', '--paper', '--check', '--watch', '--serve', '--only', '--jobs', '--shard', '--quiet', '--json', '--debug', '--version']) {
       expect(help.stdout).toContain(flag);
     }
   });
 
-  it('prints each stage with its time on stderr, and nothing with --quiet', () => {
-    const loud = report(['--out', join(work, 'loud'), '--only', 'catl-ai-stack-briefing']);
+  it('prints each stage with its time on stderr, and nothing with --quiet', async () => {
+    const loud = await inProc(['--out', join(work, 'loud'), '--only', 'catl-ai-stack-briefing']);
     expect(loud.stderr).toMatch(/catl-ai-stack-briefing: validate \d+ms · charts \d+ms · content \d+ms · html \d+ms · pdf \d+ms/);
-    expect(report(['--out', join(work, 'quiet'), '--quiet', '--only', 'catl-ai-stack-briefing']).stderr).toBe('');
+    expect((await inProc(['--out', join(work, 'quiet'), '--quiet', '--only', 'catl-ai-stack-briefing'])).stderr).toBe('');
   });
 });
 
