@@ -137,6 +137,12 @@ function parseStages(line) {
   return { stages, rendered: Number(charts?.[1]), reused: Number(charts?.[2]) };
 }
 
+/** A process's resident set now (Linux /proc), in KiB. */
+function currentRssKiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+}
+
 /** Waits until the watcher is idle: no rebuild started by stray file events is still running. */
 async function settle(reader) {
   await sleep(300);
@@ -150,7 +156,7 @@ async function settle(reader) {
  * Resolves with each edit's wall time, the CLI's own build time and stage
  * timings, the time to the first "watching" line, and the peak RSS.
  */
-export async function watchEdits(project, { report, edits, nodeArgs = [] }) {
+export async function watchEdits(project, { report, edits, nodeArgs = [], sampleRss = false }) {
   const dataFile = join(project, 'data', 'catl-ai-stack.yaml');
   const original = readFileSync(dataFile, 'utf8');
   // One figure: CATL's 2025 storage shipments, which feeds one chart and a few derived figures.
@@ -183,7 +189,7 @@ export async function watchEdits(project, { report, edits, nodeArgs = [] }) {
       if (FAILED.test(done.line)) throw new Error(`watch rebuild failed:\n${since.join('\n')}`);
       const wrote = since.map((l) => WROTE.exec(l)).find(Boolean);
       const stageLine = since.find((l) => l.startsWith(`${report}: `));
-      results.push({ value: base + k, wallMs: done.at - saved, buildMs: Number(wrote?.[1]), ...(stageLine ? parseStages(stageLine) : {}) });
+      results.push({ value: base + k, wallMs: done.at - saved, buildMs: Number(wrote?.[1]), ...(stageLine ? parseStages(stageLine) : {}), ...(sampleRss ? { rssKiB: currentRssKiB(child.pid) } : {}) });
     }
   } finally {
     child.kill('SIGTERM');

@@ -77,9 +77,9 @@ export async function readInput(path: string, effects: BuildEffects): Promise<Ui
 }
 
 // The A4 and Letter editions (and a --watch session's unchanged previous edition) validate a dataset once.
-const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>(8);
+const datasets = recent<{ source: YamlSource; data: Dataset; derived: Derived }>('build: validated datasets', 8, () => 2 * 1024 * 1024);
 // Parsed YAML by path and bytes: what names the tables to read before the dataset's key is known.
-const sources = recent<YamlSource>(8);
+const sources = recent<YamlSource>('build: parsed dataset YAML', 8, () => 1024 * 1024);
 
 /**
  * Read -> parse -> validate one dataset, including the check that the
@@ -214,7 +214,8 @@ export async function loadFonts(effects: BuildEffects): Promise<LoadedFonts> {
  * and on disk under .cache/charts so the next build skips unchanged charts.
  */
 export function createChartCache(dir = '.cache/charts'): ChartCache {
-  const memory = new Map<string, RenderedChart>();
+  // The most recent charts (a --watch session's are mostly the same few); older ones stay on disk.
+  const memory = recent<RenderedChart>('build: rendered charts', 64, (chart) => chart.svg.length * 4);
   return {
     get(hash) {
       const hit = memory.get(hash);
@@ -278,7 +279,7 @@ export interface Edition {
 
 type Timer = <T>(stage: string, run: () => T | Promise<T>) => Promise<T>;
 
-const briefings = recent<Briefing>(4);
+const briefings = recent<Briefing>('build: content trees', 4, () => 2 * 1024 * 1024);
 const objectIds = new WeakMap<object, number>();
 let lastObjectId = 0;
 /** A number per object for the life of the process (0 for none), to key caches on identity. */

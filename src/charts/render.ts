@@ -430,7 +430,7 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
  * compile once. Each use gets its own copy, since vega's parser may annotate
  * the spec it reads.
  */
-const compiledSpecs = recent<{ json: string; warnings: string[] }>(64);
+const compiledSpecs = recent<{ json: string; warnings: string[] }>('charts: compiled Vega specs', 64, (entry, key) => (entry.json.length + key.length) * 2);
 const FILLED_TOKEN = /\ue000(\d+)\ue001/g;
 
 /** Compiles `spec` whose strings may hold tokens for `filled[n]` (exported for test/charts-test.ts). */

@@ -103,7 +103,7 @@ export function createLiterals(): Literals {
 const MARKDOWN_OPTIONS = { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] };
 
 /** The pristine tree of each recent document shape; callers get a copy. */
-const parseShape = remembered(8, (source): Root => fromMarkdown(source, MARKDOWN_OPTIONS));
+const parseShape = remembered('content: parsed Markdown shapes', 8, (source): Root => fromMarkdown(source, MARKDOWN_OPTIONS), (_tree, source) => source.length * 40);
 
 /** The Markdown with every token written out as escaped text: what escapeMarkdown alone gives. */
 export function writeOut(markdown: string, texts: readonly string[]): string {

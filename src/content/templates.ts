@@ -28,16 +28,16 @@ const BLOCK_LEVEL_HELPERS = ['chart', 'table', 'editionChanges'];
 // Parsing and compiling a template depend only on its text, so both happen
 // once per process: each report of a batch and each --watch rebuild reuses
 // them (the helpers, which hold the data, are bound per build).
-const parseText = remembered(256, (text): { program?: hbs.AST.Program; error?: string } => {
+const parseText = remembered('content: parsed templates', 256, (text): { program?: hbs.AST.Program; error?: string } => {
   try {
     return { program: Handlebars.parse(text) };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-});
+}, (_ast, text) => text.length * 30);
 
 /** What Handlebars.compile builds on a template's first call, made once per text (a syntax error throws, as compile's would). */
-export const compileText = remembered(256, (text): TemplateSpecification => {
+export const compileText = remembered('content: compiled templates', 256, (text): TemplateSpecification => {
   // Handlebars.compile's own steps, kept apart so the result outlives one environment.
   const env = Handlebars as unknown as {
     parse(text: string, options: object): hbs.AST.Program;
@@ -47,7 +47,7 @@ export const compileText = remembered(256, (text): TemplateSpecification => {
   const options = { data: true };
   const environment = new env.Compiler().compile(env.parse(text, options), options);
   return new env.JavaScriptCompiler().compile(environment, options, undefined, true);
-});
+}, (_spec, text) => text.length * 20);
 
 /** The template's syntax tree (never modified by its users), or its syntax error at file:line. */
 function parseTemplate(template: TemplateSource): { program?: hbs.AST.Program; problem?: Located } {

@@ -5,6 +5,7 @@
  * whole document (references, units). Every problem is reported at once, at
  * its file:line:column: the dataset's, or a CSV file's.
  */
+import { remembered } from '../support/recent.ts';
 import { z } from 'zod';
 import { InputError } from '../support/error.ts';
 import type { PathKey, YamlSource } from './load.ts';
@@ -41,7 +42,7 @@ const isRaw = (value: unknown): value is Raw => typeof value === 'object' && val
 export function validateDataset(source: YamlSource, readTable: ReadTable): ValidDataset {
   const raw = isRaw(source.value) ? source.value : {};
   const declared = readDeclarations(raw);
-  const { data, issues } = parseLocated(source, fullSchema(declared));
+  const { data, issues } = parseLocated(source, schemaFor(JSON.stringify(declared)));
   const tables: Record<string, TableOrigin> = {};
   const problems: Located[] = [...issues];
   for (const [name, spec] of Object.entries(declared.collections)) {
@@ -78,6 +79,10 @@ function readDeclarations(raw: Raw): Declarations {
   }
   return { fiscal: fiscal.success ? fiscal.data : undefined, collections, entityFields, units: Object.keys(isRaw(raw.units) ? raw.units : {}) };
 }
+
+// The validator depends only on the declarations, which a data edit rarely touches: a --watch
+// rebuild or the next edition of a report reuses it.
+const schemaFor = remembered('dataset: record validators', 8, (key): z.ZodType => fullSchema(JSON.parse(key) as Declarations), (_schema, key) => key.length * 50);
 
 function fullSchema(declared: Declarations): z.ZodType {
   const shape: Record<string, z.ZodType> = {};

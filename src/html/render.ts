@@ -219,13 +219,13 @@ function embedSvg(chart: RenderedChart, figure: FigureNode): Element {
  * undefined if it holds no <svg>. Remembered: a --watch rebuild re-renders
  * one chart, and the other figures' SVG is the same text as last time.
  */
-const cleanSvg = remembered(16, (key): Element | undefined => {
+const cleanSvg = remembered('html: cleaned chart SVG', 16, (key): Element | undefined => {
   const split = key.indexOf('\n');
   const parsed = fromHtml(key.slice(split + 1), { fragment: true });
   const svg = parsed.children.find((child): child is Element => child.type === 'element' && child.tagName === 'svg');
   if (svg) cleanSvgNode(svg, key.slice(0, split), true);
   return svg;
-});
+}, (_svg, key) => key.length * 12);
 
 const SVG_DROPPED = new Set(['script', 'foreignObject', 'foreignobject', 'iframe', 'style', 'image', 'use', 'feImage', 'feimage']);
 const LOCAL_URL = /url\(\s*(['"]?)#([^'")\s]+)\1\s*\)/g;

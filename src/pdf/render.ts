@@ -15,6 +15,7 @@
  * fonts embedded and subset, an sRGB output intent, XMP metadata mirroring
  * the info dictionary, and no raster images (charts are vectors).
  */
+import { noteStore, trackMap } from '../support/recent.ts';
 import { escapeXml, plainText } from '../support/text.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import PDFDocument from 'pdfkit';
@@ -480,12 +481,13 @@ function measure(ctx: Context, text: string, style: { face: FaceKey; size: numbe
   let sizes = ctx.measureCache.get(style.face);
   if (!sizes) ctx.measureCache.set(style.face, (sizes = new Map()));
   let widths = sizes.get(style.size);
-  if (!widths) sizes.set(style.size, (widths = new Map()));
+  if (!widths) sizes.set(style.size, (widths = trackMap('pdf: word widths', new Map<string, number>(), 100)));
   let width = widths.get(text);
   if (width === undefined) {
     setFont(ctx.doc, style);
     width = ctx.doc.widthOfString(text);
     widths.set(text, width);
+    noteStore();
   }
   return width;
 }

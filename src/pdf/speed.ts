@@ -76,7 +76,7 @@ function joinPieces(pieces: readonly Piece[]): Uint8Array {
  * mostly the same bytes, so most streams were compressed before, with
  * pdfkit's own call (zlib's default level): the output is the same bytes.
  */
-const deflated = recent<Uint8Array>(256);
+const deflated = recent<Uint8Array>('pdf: deflated streams', 256, (bytes, key) => bytes.byteLength + key.length * 2);
 
 function deflateRemembered(bytes: Uint8Array): Uint8Array {
   const key = `${bytes.length}:${createHash('sha1').update(bytes).digest('base64')}`;

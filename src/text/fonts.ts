@@ -3,6 +3,7 @@
  * files for chart text metrics, the PDF's embedded fonts and the HTML's
  * inline @font-face, so every machine renders the same.
  */
+import { noteStore, trackMap } from '../support/recent.ts';
 import { createRequire } from 'node:module';
 import { CliError } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
@@ -143,7 +144,7 @@ function rememberRuns(font: FontkitFont): FontkitFont {
   const shape = font.layout.bind(font);
   // Plain words (most of them) skip fontkit's shaping machinery: src/shaping.ts.
   let plain: ReturnType<typeof createPlainShaper> | null = null;
-  const runs = new Map<string, { glyphs: unknown[]; positions: GlyphPosition[] }>();
+  const runs = trackMap('fonts: shaped words', new Map<string, { glyphs: unknown[]; positions: GlyphPosition[] }>(), 640);
   font.layout = (text: string, ...rest: unknown[]): ShapedRun => {
     // Only the plain call (default features, script from the text) is remembered.
     if (typeof text !== 'string' || rest.some((arg) => arg !== undefined)) return shape(text, ...rest);
@@ -157,6 +158,7 @@ function rememberRuns(font: FontkitFont): FontkitFont {
         run = { glyphs: shaped.glyphs, positions: shaped.positions.map(copyPosition) };
       }
       runs.set(text, run);
+      noteStore();
     }
     return freshRun(run.glyphs, run.positions.map(copyPosition));
   };
@@ -205,7 +207,7 @@ export interface FontMetrics {
 export function createFontMetrics(bytes: FontBytes): FontMetrics {
   const faces = openFaces(bytes);
   // Widths per em, so one layout serves every size; charts repeat the same labels often.
-  const cache = new Map<string, number>();
+  const cache = trackMap('fonts: chart text widths', new Map<string, number>(), 120);
   return {
     measure(text, size, face) {
       const key = `${face}\u0000${text}`;
@@ -214,6 +216,7 @@ export function createFontMetrics(bytes: FontBytes): FontMetrics {
         const font = faces[face];
         em = font.layout(text).advanceWidth / font.unitsPerEm;
         cache.set(key, em);
+        noteStore();
       }
       return em * size;
     },

@@ -77,9 +77,9 @@ export function isCurrency(code: string): boolean {
 
 // Intl's formatters are costly to make, so they are kept by their options,
 // through the one bounded cache mechanism (recent.ts).
-const numberFormat = remembered(64, (key) => new Intl.NumberFormat(...(JSON.parse(key) as [string, Intl.NumberFormatOptions])));
-const pluralRules = remembered(16, (key) => new Intl.PluralRules(...(JSON.parse(key) as [string, Intl.PluralRulesOptions])));
-const formatterOf = remembered(16, (key) => makeFormatter(JSON.parse(key) as FormatterOptions));
+const numberFormat = remembered('format: Intl number formats', 64, (key) => new Intl.NumberFormat(...(JSON.parse(key) as [string, Intl.NumberFormatOptions])), () => 2048);
+const pluralRules = remembered('format: Intl plural rules', 16, (key) => new Intl.PluralRules(...(JSON.parse(key) as [string, Intl.PluralRulesOptions])), () => 2048);
+const formatterOf = remembered('format: formatters', 16, (key) => makeFormatter(JSON.parse(key) as FormatterOptions), () => 8192);
 
 /** Made once per distinct options (Intl formatters are costly to make); units are a report's declared units. */
 export function createFormatter(options: FormatterOptions): Formatter {
