@@ -109,53 +109,66 @@ function locateZodIssue(source: YamlSource, schema: z.ZodType, issue: z.core.$Zo
   return [at(source, path, issue.message)];
 }
 
-/** Field names the schema allows at `path`, for "did you mean" hints. */
+/** Field names the schema allows at `path`, for "did you mean" hints: read from its JSON Schema (zod's public z.toJSONSchema). */
 function allowedKeys(schema: z.ZodType, path: readonly PathKey[], root: unknown): string[] {
-  let node: z.core.$ZodType | undefined = schema;
+  const json = jsonSchemaOf(schema);
+  let node: JsonSchema | undefined = json;
   const walked: PathKey[] = [];
   for (const key of path) {
-    node = step(unwrap(node, valueAt(root, walked).value), key);
+    node = stepJson(resolveJson(node, json, valueAt(root, walked).value), key);
     walked.push(key);
     if (!node) return [];
   }
-  const target = unwrap(node, valueAt(root, walked).value);
-  return target?._zod.def.type === 'object' ? Object.keys((target as z.core.$ZodObject)._zod.def.shape) : [];
+  const target = resolveJson(node, json, valueAt(root, walked).value);
+  return target?.properties ? Object.keys(target.properties) : [];
 }
 
-function unwrap(node: z.core.$ZodType | undefined, value: unknown): z.core.$ZodType | undefined {
-  while (node) {
-    const def = node._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') node = def.innerType as z.core.$ZodType;
-    else if (def.type === 'pipe') node = def.in as z.core.$ZodType;
-    else if (def.type === 'lazy') node = (def.getter as () => z.core.$ZodType)();
-    else if (def.type === 'union') {
-      // A discriminated union: pick the option whose literal matches the value, else the first.
-      const options = def.options as z.core.$ZodType[];
-      const discriminator = def.discriminator as string | undefined;
-      if (!discriminator) {
-        // A plain union (a short form or an object): the object option describes a mapping.
-        node = options.find((option) => option._zod.def.type === (value && typeof value === 'object' ? 'object' : option._zod.def.type)) ?? options[0];
-        continue;
-      }
-      const wanted = discriminator && value && typeof value === 'object' ? (value as Record<string, unknown>)[discriminator] : undefined;
-      node =
-        options.find((option) => {
-          const shape = (option._zod.def as { shape?: Record<string, z.core.$ZodType> }).shape;
-          const literal = shape && discriminator ? (shape[discriminator]?._zod.def as { values?: unknown[] } | undefined) : undefined;
-          return literal?.values?.includes(wanted) ?? false;
-        }) ?? options[0];
-    } else return node;
+interface JsonSchema {
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  const?: unknown;
+  enum?: unknown[];
+  type?: string | string[];
+}
+
+// Made on the first unknown key a schema meets (an error path), then kept with the schema.
+const jsonSchemas = new WeakMap<z.ZodType, JsonSchema>();
+function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  let json = jsonSchemas.get(schema);
+  if (!json) jsonSchemas.set(schema, (json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema));
+  return json;
+}
+
+/** Follows references and picks, in a union, the option that describes `value` (by a constant field it holds, else the first mapping). */
+function resolveJson(node: JsonSchema | undefined, root: JsonSchema, value: unknown): JsonSchema | undefined {
+  for (let depth = 0; node && depth < 32; depth++) {
+    if (node.$ref) {
+      const name = /^#\/\$defs\/(.+)$/.exec(node.$ref)?.[1];
+      node = node.$ref === '#' ? root : name ? root.$defs?.[name] : undefined;
+      continue;
+    }
+    const options = node.anyOf ?? node.oneOf ?? node.allOf;
+    if (!options) return node;
+    const record = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const resolved = options.map((option) => resolveJson(option, root, value));
+    const byConstant = record ? resolved.find((option) => Object.entries(option?.properties ?? {}).some(([key, field]) => field.const !== undefined && field.const === record[key])) : undefined;
+    node = byConstant ?? (record ? resolved.find((option) => option?.properties) : undefined) ?? resolved[0];
   }
   return node;
 }
 
-function step(node: z.core.$ZodType | undefined, key: PathKey): z.core.$ZodType | undefined {
-  const def = node?._zod.def as (z.core.$ZodTypeDef & Record<string, unknown>) | undefined;
-  if (!def) return undefined;
-  if (def.type === 'object') return (def.shape as Record<string, z.core.$ZodType>)[String(key)];
-  if (def.type === 'record') return def.valueType as z.core.$ZodType;
-  if (def.type === 'array') return def.element as z.core.$ZodType;
-  return undefined;
+function stepJson(node: JsonSchema | undefined, key: PathKey): JsonSchema | undefined {
+  if (!node) return undefined;
+  if (typeof key === 'number' && node.items) return node.items;
+  const named = node.properties?.[String(key)];
+  if (named) return named;
+  return typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
 }
 
 
