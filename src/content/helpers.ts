@@ -262,9 +262,10 @@ function createEnvironment(
   locate: (options: HelperOptions, message: string) => Located,
   problems: Located[],
 ): (main: NamedTemplate, context: unknown) => string {
-  const hb = Handlebars.create();
+  // Helpers and partials go to each render as runtime options: the compiled templates are shared by every build.
+  const helpers: Record<string, Handlebars.HelperDelegate> = {};
   for (const [name, helper] of Object.entries(registry)) {
-    hb.registerHelper(name, (...all: unknown[]) => {
+    helpers[name] = (...all: unknown[]) => {
       const options = all.pop() as HelperOptions;
       const template = stack.at(-1);
       const source = template && options.loc ? sliceLoc(template.text, options.loc) : `{{${name}}}`;
@@ -272,15 +273,15 @@ function createEnvironment(
         problems.push(locate(options, message));
         return '';
       };
-      return new hb.SafeString(helper(all, options, say, source));
-    });
+      return new Handlebars.SafeString(helper(all, options, say, source));
+    };
   }
   // A value helper for conditions, e.g. {{#if (eq orders.o17.status "shipped")}}: enum values compare as their value.
-  hb.registerHelper('eq', (...all: unknown[]) => {
+  helpers.eq = (...all: unknown[]) => {
     all.pop();
     return all.length === 2 && all[0] === all[1];
-  });
-  const compiled = new Map(templates.map((template) => [template.partial, hb.template(compileText(template.text))]));
+  };
+  const compiled = new Map(templates.map((template) => [template.partial, compileText(template.text)]));
   const run = (template: NamedTemplate, ctx: unknown, options?: Handlebars.RuntimeOptions): string => {
     stack.push(template);
     try {
@@ -290,15 +291,16 @@ function createEnvironment(
     }
   };
   const included = new Set<string>([MAIN]);
+  const partials: Record<string, Handlebars.TemplateDelegate> = {};
   for (const template of templates) {
     if (template.partial === MAIN) continue;
-    hb.registerPartial(template.partial, ((ctx: unknown, options?: Handlebars.RuntimeOptions) => {
+    partials[template.partial] = ((ctx: unknown, options?: Handlebars.RuntimeOptions) => {
       included.add(template.partial);
       return run(template, ctx, options);
-    }) as Handlebars.TemplateDelegate);
+    }) as Handlebars.TemplateDelegate;
   }
   return (main, context) => {
-    const markdown = run(main, context);
+    const markdown = run(main, context, { helpers, partials });
     for (const template of templates) {
       if (!included.has(template.partial)) problems.push({ file: template.file, line: 1, column: 1, path: '', message: messages.templateUnusedPartial(template.partial) });
     }
