@@ -19,6 +19,8 @@ import { makeTemp, removeTemps } from './fixtures/reliability/build.ts';
 import { damage, expandNesting, mutateText, mutateTree, type Damage } from './fixtures/reliability/mutate.ts';
 import { runs } from './fixtures/depth.ts';
 import { chartInProcess } from './fixtures/charts/cli.ts';
+import { main as reportMain } from '../src/cli/report.ts';
+import { inProcess } from './fixtures/in-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUN = join(ROOT, 'bin/run.js');
@@ -191,7 +193,8 @@ describe('bad input: odd Unicode end to end', () => {
       data.entities.vnet!.name = `VNET${character} Group`;
       const file = join(dir, `unicode-${i}.yaml`);
       await writeFile(file, stringify(data));
-      const result = await reportCli(['--data', file, '--out', join(dir, `out-${i}`), '--only', 'catl-ai-stack-briefing', '--jobs', '1', '--quiet']);
+      // Through the report command's main in this process: the build end to end, without a process start per character.
+      const result = await inProcess((argv) => reportMain(argv), ['--data', file, '--out', join(dir, `out-${i}`), '--only', 'catl-ai-stack-briefing', '--jobs', '1', '--quiet']);
       const code = [...character].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
       if (result.code === 0) outcomes.push(`${code}: built`);
       else if (result.code === 1 && new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+ `).test(result.stderr)) outcomes.push(`${code}: refused, located`);

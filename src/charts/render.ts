@@ -11,6 +11,7 @@
  * labels fit and right-aligned text lines up in the SVG, the HTML and the PDF.
  * Charts are cached by a hash of everything that shapes the SVG.
  */
+import { measureTextWith, type TextItem } from './vega-adapter.ts';
 import { escapeXml } from '../support/text.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -179,19 +180,6 @@ function describeSchemaErrors(errors: NonNullable<ValidateFn['errors']>, spec: u
 // ---------------------------------------------------------------------------
 // Text measurement with the real font.
 
-interface TextItem {
-  fontSize?: number | string;
-  fontWeight?: number | string;
-  fontStyle?: string;
-  limit?: number;
-}
-interface TextMetrics {
-  width: (item: TextItem, text: unknown) => number;
-}
-
-// vega's type declarations omit textMetrics, which vega-scenegraph exports and vega re-exports.
-const textMetrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
-
 /**
  * Measures as vega's canvas measurer would: the trimmed string in the item's
  * face and size. Past a label's `limit` the width is the limit itself, so
@@ -199,14 +187,14 @@ const textMetrics = (vega as unknown as { textMetrics: TextMetrics }).textMetric
  * string the SVG renderer then writes.
  */
 function useFontMetrics(metrics: FontMetrics): void {
-  textMetrics.width = (item, text) => {
+  measureTextWith((item: TextItem, text: unknown) => {
     const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11;
     const value = text == null ? '' : String(text).trim();
     if (size <= 0 || !value) return 0;
     const width = metrics.measure(value, size, faceFor(item.fontWeight, item.fontStyle));
     const limit = Number(item.limit);
     return limit > 0 && width > limit ? limit : width;
-  };
+  });
 }
 
 const metricsByFonts = new WeakMap<FontBytes, { metrics: FontMetrics; hash: string }>();

@@ -12,7 +12,7 @@ import PDFDocument from 'pdfkit';
 import type { RenderedChart } from './render.ts';
 import { FACE_KEYS, faceFor, openFaces, type FontBytes } from '../text/fonts.ts';
 import { messages } from '../support/messages.ts';
-import { shareFaceLayouts } from '../pdf/speed.ts';
+import { shareFaceLayouts } from '../pdf/pdfkit-adapter.ts';
 
 type SvgToPdf = (
   doc: PDFKit.PDFDocument,

@@ -34,10 +34,10 @@ import type {
 } from 'mdast';
 import type { RenderedChart } from '../charts/render.ts';
 import type { Briefing, FigureNode } from '../content/briefing.ts';
-import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, type FaceKey, type FontBytes } from '../text/fonts.ts';
+import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, openFaces, type FaceKey, type FontBytes } from '../text/fonts.ts';
 import { CliError } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
-import { collectPdfBytes, drawTextRun } from './speed.ts';
+import { collectPdfBytes, currentFontkitFont, drawTextRun, replaceXmpInfo } from './pdfkit-adapter.ts';
 import { drawSvg, PX_TO_PT, registerFonts } from '../charts/svg-pdf.ts';
 
 export interface PdfOptions {
@@ -219,6 +219,8 @@ interface Context {
   /** Word widths by face, size and text. */
   measureCache: Map<FaceKey, Map<number, Map<string, number>>>;
   glyphCache: Record<FaceKey, Map<string, boolean>>;
+  /** The faces' bytes, for glyph checks on the pdfkit adapter's public path. */
+  fonts: FontBytes;
   /** The briefing title: a top-level heading repeating it is already on the cover. */
   title: string;
   /** Depth of the tree's section headings, set as H2 under the cover's H1. */
@@ -333,6 +335,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     charts: new Map(charts.map((chart) => [chart.id, chart])),
     destPages: new Map(),
     measureCache: widthCache(fonts),
+    fonts,
     glyphCache: { regular: new Map(), italic: new Map(), bold: new Map(), boldItalic: new Map() },
     title: briefing.meta.title,
     sectionDepth: 6,
@@ -429,8 +432,7 @@ function writeXmp(doc: Doc, briefing: Briefing, date: Date): void {
     </rdf:li></rdf:Seq></pdfaSchema:property>
   </rdf:li></rdf:Bag></pdfaExtension:schemas>
 </rdf:Description>`;
-  // An own-instance override, not a patch of pdfkit: _addInfo runs once, at doc.end().
-  (doc as unknown as { _addInfo: () => void })._addInfo = () => doc.appendXML(xml);
+  replaceXmpInfo(doc, xml);
 }
 
 // ---------------------------------------------------------------------------
@@ -469,7 +471,8 @@ function hasGlyph(ctx: Context, char: string, face: FaceKey): boolean {
   let known = ctx.glyphCache[face].get(char);
   if (known === undefined) {
     ctx.doc.font(face);
-    const font = (ctx.doc as unknown as { _font: { font: { hasGlyphForCodePoint(cp: number): boolean } } })._font.font;
+    // The face pdfkit embeds; on the adapter's public path, the same parsed face from the process's faces.
+    const font = currentFontkitFont(ctx.doc) ?? openFaces(ctx.fonts)[face];
     known = font.hasGlyphForCodePoint(char.codePointAt(0) ?? 0);
     ctx.glyphCache[face].set(char, known);
   }

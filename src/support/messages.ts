@@ -151,6 +151,8 @@ export const messages = {
   newReportWritten: (name: string, files: readonly string[]) =>
     `created report "${name}": ${files.join(', ')}, and its entry in reports.yaml; build it with npm run report -- --only ${name}`,
   schemaWritten: (file: string) => `wrote ${file}`,
+  adapterFallback: (library: string, installed: string, expected: string) =>
+    `warning: ${library} ${installed} is installed, not ${expected}, which the pipeline's ${library} adapter was written for; using ${library}'s public API instead (same output, slower; update the adapter to restore the speed)`,
   unexpected: (detail: string) =>
     `unexpected error: ${detail}\nThis is a bug in the pipeline; run again with --debug for the stack trace and report it.`,
 

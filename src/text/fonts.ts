@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { CliError } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
 import { inflateSync } from 'node:zlib';
-import { createPlainShaper, type ShapableFont } from './shaping.ts';
+import { createPlainShaper, usesFontkitInternals, type ShapableFont } from './fontkit-adapter.ts';
 
 export const FONT_FAMILY = 'Source Sans 3';
 export type FaceKey = 'regular' | 'italic' | 'bold' | 'boldItalic';
@@ -150,7 +150,8 @@ function rememberRuns(font: FontkitFont): FontkitFont {
     if (typeof text !== 'string' || rest.some((arg) => arg !== undefined)) return shape(text, ...rest);
     let run = runs.get(text);
     if (!run) {
-      if (plain === null) plain = createPlainShaper(font as unknown as ShapableFont);
+      // The fontkit adapter's plain shaper only for the fontkit it mirrors; else fontkit's own layout for every word.
+      if (plain === null) plain = usesFontkitInternals() ? createPlainShaper(font as unknown as ShapableFont) : undefined;
       const fast = plain?.(text);
       if (fast) run = fast;
       else {

@@ -1,4 +1,5 @@
 import { bindChartData } from '../../src/charts/bind.ts';
+import { resetVegaAdapter, usesVegaTextMetrics } from '../../src/charts/vega-adapter.ts';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -499,5 +500,26 @@ describe('bindChartData', () => {
       { year: 2024, units: 10, source: expect.stringContaining(data.sources.vector!.title) },
       { year: 2025, units: 12, source: expect.stringContaining(data.sources.vector!.title) },
     ]);
+  });
+});
+
+describe('the vega adapter on its public path (another vega, or BRIEFING_PUBLIC_APIS=1)', () => {
+  it("renders every chart with vega's own text estimate, and measures with our fonts again after", async () => {
+    process.env.BRIEFING_PUBLIC_APIS = '1';
+    resetVegaAdapter();
+    let estimated: string[];
+    try {
+      expect(usesVegaTextMetrics()).toBe(false);
+      const result = await renderCharts(specs, datasets, { fonts });
+      estimated = result.charts.map((chart) => chart.svg);
+      for (const svg of estimated) expect(svg).toMatch(/^<svg[^>]*role="img"/);
+    } finally {
+      delete process.env.BRIEFING_PUBLIC_APIS;
+      resetVegaAdapter();
+    }
+    expect(usesVegaTextMetrics()).toBe(true);
+    // With our fonts measuring again, the same specs give the same SVG as the build's.
+    const measured = await renderCharts(specs, datasets, { fonts });
+    expect(measured.charts.map((chart) => chart.svg)).toEqual(Object.values(charts).map((chart) => chart.svg));
   });
 });

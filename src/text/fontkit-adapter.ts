@@ -1,4 +1,11 @@
 /**
+ * The fontkit adapter: the one module that reads fontkit's internal tables
+ * (and one private field, `_variationProcessor`), and only when the installed
+ * fontkit is the version it mirrors (FONTKIT_WRITTEN_FOR). Otherwise, or with
+ * BRIEFING_PUBLIC_APIS=1, `usesFontkitInternals()` is false, the faces lay
+ * out every word with fontkit's own public `font.layout` (same output,
+ * slower), after a one-line warning.
+ *
  * A fast shaper for plain words: exactly what fontkit's `font.layout(text)`
  * gives for text no substitution touches, computed from the cmap, the advance
  * widths and the font's pair kerning, without fontkit's per-call shaping plan.
@@ -18,9 +25,32 @@
  * applies them. Whatever the analysis does not model makes the font or the
  * word "not plain". The shaper also makes fontkit's shared glyph objects in
  * the order fontkit's layout would, since fontkit reads code points from
- * them. test/shaping-test.ts checks the results against fontkit word by word,
+ * them. test/text/fontkit-adapter-test.ts checks the results against fontkit word by word,
  * pair by pair and on random text.
  */
+
+import { messages } from '../support/messages.ts';
+import { installedVersion, publicApisOnly } from '../support/versions.ts';
+
+/** The fontkit release whose shaping this module mirrors and was tested against. */
+export const FONTKIT_WRITTEN_FOR = '2.0.4';
+
+let internals: boolean | undefined;
+
+/** Whether the plain shaper is used in this process: the right fontkit, and BRIEFING_PUBLIC_APIS unset. Warns once when not. */
+export function usesFontkitInternals(): boolean {
+  if (internals === undefined) {
+    const version = installedVersion('fontkit');
+    internals = version === FONTKIT_WRITTEN_FOR && !publicApisOnly();
+    if (version !== FONTKIT_WRITTEN_FOR) process.stderr.write(`${messages.adapterFallback('fontkit', version, FONTKIT_WRITTEN_FOR)}\n`);
+  }
+  return internals;
+}
+
+/** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
+export function resetFontkitAdapter(): void {
+  internals = undefined;
+}
 
 /** The fontkit objects this module reads (fontkit ships no type declarations). */
 interface Coverage {

@@ -1,9 +1,15 @@
 /**
+ * The pdfkit adapter: the one module that reaches pdfkit's internals, and
+ * only when the installed pdfkit is the version it was written for
+ * (PDFKIT_WRITTEN_FOR). Otherwise, or with BRIEFING_PUBLIC_APIS=1 (how the
+ * benchmark measures what this buys and a test checks the fallback), every
+ * function here takes pdfkit's public path, after a one-line warning.
+ *
  * pdfkit made cheaper for the work a briefing gives it, without changing a
  * byte of what it writes. Only a document's own objects are changed (its
  * `_write`, `font` and `ref`, and methods of the objects those make), never
  * pdfkit's classes, and one private method is called (`_fragment`);
- * test/pdf-speed-test.ts compares each change with pdfkit's own code on the
+ * test/pdf/pdfkit-adapter-test.ts compares each change with pdfkit's own code on the
  * same input. Upgrading pdfkit means running that test first.
  *
  * 1. Bytes (`collectPdfBytes`). pdfkit turns every line it writes into its
@@ -28,6 +34,30 @@
  *    `doc.text` does around it for wrapping, which a measured line never
  *    needs.
  */
+import { installedVersion, publicApisOnly } from '../support/versions.ts';
+import { messages } from '../support/messages.ts';
+
+/** The pdfkit release whose internals this module was written against and tested with. */
+export const PDFKIT_WRITTEN_FOR = '0.20.2';
+
+let internals: boolean | undefined;
+
+/** Whether the internal paths are used in this process: the right pdfkit, and BRIEFING_PUBLIC_APIS unset. Warns once when not. */
+export function usesPdfkitInternals(): boolean {
+  if (internals === undefined) {
+    const version = installedVersion('pdfkit');
+    internals = version === PDFKIT_WRITTEN_FOR && !publicApisOnly();
+    if (version !== PDFKIT_WRITTEN_FOR) process.stderr.write(`${messages.adapterFallback('pdfkit', version, PDFKIT_WRITTEN_FOR)}\n`);
+  }
+  return internals;
+}
+
+
+/** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
+export function resetPdfkitAdapter(): void {
+  internals = undefined;
+}
+
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { recent } from '../support/recent.ts';
@@ -100,6 +130,12 @@ function writeToReference(this: RawReference, chunk: unknown): void {
  * document has ended.
  */
 export function collectPdfBytes(doc: PDFKit.PDFDocument): () => Uint8Array {
+  if (!usesPdfkitInternals()) {
+    // The public path: the document is a readable stream of the file's bytes.
+    const chunks: Uint8Array[] = [];
+    doc.on('data', (chunk: Uint8Array) => chunks.push(chunk));
+    return () => new Uint8Array(Buffer.concat(chunks));
+  }
   const raw = doc as unknown as RawDocument;
   // What the constructor already wrote (the header) went through the stream.
   const head: Uint8Array[] = [];
@@ -210,6 +246,7 @@ function encodeGlyphs(this: RawFace, text: string, features?: unknown): [string[
  * above. Call it once the faces are registered.
  */
 export function shareFaceLayouts(doc: PDFKit.PDFDocument): void {
+  if (!usesPdfkitInternals()) return;
   const raw = doc as unknown as { font(...args: unknown[]): unknown; _font?: RawFace };
   const selectFont = raw.font;
   raw.font = function (...args: unknown[]) {
@@ -261,9 +298,34 @@ export function countWords(text: string): number {
  * decoration asked for, only the drawing (`_fragment`) writes anything.
  */
 export function drawTextRun(doc: PDFKit.PDFDocument, text: string, x: number, y: number, width: number): void {
+  if (!usesPdfkitInternals()) {
+    doc.text(text, x, y, { lineBreak: false, baseline: 'alphabetic' });
+    return;
+  }
   const raw = doc as unknown as { x: number; y: number; _fragment(text: string, x: number, y: number, options: object): void };
   raw.x = x;
   raw.y = y;
   raw._fragment(text, x, y, { lineBreak: false, baseline: 'alphabetic', columns: 0, columnGap: 18, rotation: 0, textWidth: width, wordCount: countWords(text) });
   raw.x = x + width;
+}
+
+// ---------------------------------------------------------------------------
+// 4. XMP and glyph coverage
+
+/**
+ * Makes `doc` write `xml` as its XMP info block at doc.end(), replacing the
+ * one pdfkit builds from the info dictionary (unescaped, without ModifyDate
+ * or the PDF/UA identification): an own-instance override of `_addInfo`.
+ * On the public path pdfkit's own block is kept (the file stays valid; its
+ * XMP is pdfkit's).
+ */
+export function replaceXmpInfo(doc: PDFKit.PDFDocument, xml: string): void {
+  if (!usesPdfkitInternals()) return;
+  (doc as unknown as { _addInfo: () => void })._addInfo = () => doc.appendXML(xml);
+}
+
+/** The font object of the face `doc` has selected, when the internals are in use (else undefined: ask the faces themselves). */
+export function currentFontkitFont(doc: PDFKit.PDFDocument): { hasGlyphForCodePoint(cp: number): boolean } | undefined {
+  if (!usesPdfkitInternals()) return undefined;
+  return (doc as unknown as { _font: { font: { hasGlyphForCodePoint(cp: number): boolean } } })._font.font;
 }

@@ -3,7 +3,9 @@ import PDFDocument from 'pdfkit';
 import { describe, expect, it, vi } from 'vitest';
 import type { PdfOptions } from '../../src/pdf/render.ts';
 import { renderPdf } from '../../src/pdf/render.ts';
-import { countWords } from '../../src/pdf/speed.ts';
+import { countWords, resetPdfkitAdapter, usesPdfkitInternals } from '../../src/pdf/pdfkit-adapter.ts';
+import { readPdf } from '../fixtures/charts/pdf.ts';
+import { resetFontkitAdapter, usesFontkitInternals } from '../../src/text/fontkit-adapter.ts';
 import { registerFonts } from '../../src/charts/svg-pdf.ts';
 import { buildFixtureBriefing, buildFixtureCharts, hasRealEdition, loadRealEdition, readFixtureFonts } from '../fixtures/pdf/fixture.ts';
 import { runs } from '../fixtures/depth.ts';
@@ -13,8 +15,8 @@ import { runs } from '../fixtures/depth.ts';
 // layouts and encoding, and doc.text for every run of text). The switch lives in the mocked module, so the real
 // renderPdf runs both times.
 const route = vi.hoisted(() => ({ pdfkitOwn: false }));
-vi.mock('../src/pdf-speed.ts', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../src/pdf/speed.ts')>();
+vi.mock('../../src/pdf/pdfkit-adapter.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/pdf/pdfkit-adapter.ts')>();
   return {
     ...actual,
     collectPdfBytes(doc: PDFKit.PDFDocument): () => Uint8Array {
@@ -152,5 +154,33 @@ describe('countWords', () => {
       }),
       { numRuns: runs(500, 120), seed: 11 },
     );
+  });
+});
+
+describe('the public path (another pdfkit version, or BRIEFING_PUBLIC_APIS=1)', () => {
+  it('gives a valid PDF of the real briefing with no pdfkit or fontkit internals touched', async () => {
+    if (!hasRealEdition()) throw new Error('the real edition is missing');
+    process.env.BRIEFING_PUBLIC_APIS = '1';
+    resetPdfkitAdapter();
+    resetFontkitAdapter();
+    try {
+      expect(usesPdfkitInternals()).toBe(false);
+      expect(usesFontkitInternals()).toBe(false);
+      const { briefing, charts } = await loadRealEdition();
+      // Fresh font bytes: faces opened now lay out every word with fontkit's own layout.
+      const bytes = await renderPdf(briefing, charts, readFixtureFonts(), OPTIONS);
+      const pdf = await readPdf(bytes);
+      expect(pdf.pages).toBeGreaterThan(1);
+      expect(pdf.text.join(' ')).toContain(briefing.meta.title);
+      // The faces embedded (a FontFile2 per face subset), and the structure tagged, as on the fast path.
+      expect(pdf.raw.match(/\/FontFile2/g)?.length ?? 0).toBeGreaterThan(0);
+      expect(pdf.raw).toContain('/StructTreeRoot');
+    } finally {
+      delete process.env.BRIEFING_PUBLIC_APIS;
+      resetPdfkitAdapter();
+      resetFontkitAdapter();
+    }
+    expect(usesPdfkitInternals()).toBe(true);
+    expect(usesFontkitInternals()).toBe(true);
   });
 });
