@@ -8,8 +8,7 @@
  * character width) measures the text: the charts still render, less exactly.
  */
 import * as vega from 'vega';
-import { messages } from '../support/messages.ts';
-import { publicApisOnly } from '../support/versions.ts';
+import { versionGate } from '../support/versions.ts';
 
 /** The vega release whose text measurer this adapter sets. */
 export const VEGA_WRITTEN_FOR = '6.4.0';
@@ -23,24 +22,20 @@ export interface TextItem {
 
 type Measure = (item: TextItem, text: unknown) => number;
 
-let supported: boolean | undefined;
+const gate = versionGate('vega', VEGA_WRITTEN_FOR, () => vega.version);
 
-/** Whether chart text is measured with our fonts in this process (the right vega, BRIEFING_PUBLIC_APIS unset). */
+/** Whether the internal path is used in this process: the right vega, and BRIEFING_PUBLIC_APIS unset (warns once for another version). */
 export function usesVegaTextMetrics(): boolean {
-  if (supported === undefined) {
-    supported = vega.version === VEGA_WRITTEN_FOR && !publicApisOnly();
-    if (vega.version !== VEGA_WRITTEN_FOR) process.stderr.write(`${messages.adapterFallback('vega', vega.version, VEGA_WRITTEN_FOR)}\n`);
-  }
-  return supported;
+  return gate.allows();
+}
+
+/** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
+export function resetVegaAdapter(): void {
+  gate.reset();
 }
 
 /** Makes vega measure text with `width` from now on (one chart at a time: the measurer is process-wide). */
 export function measureTextWith(width: Measure): void {
   if (!usesVegaTextMetrics()) return;
   (vega as unknown as { textMetrics: { width: Measure } }).textMetrics.width = width;
-}
-
-/** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
-export function resetVegaAdapter(): void {
-  supported = undefined;
 }

@@ -34,28 +34,21 @@
  *    `doc.text` does around it for wrapping, which a measured line never
  *    needs.
  */
-import { installedVersion, publicApisOnly } from '../support/versions.ts';
-import { messages } from '../support/messages.ts';
+import { installedVersion, versionGate } from '../support/versions.ts';
 
 /** The pdfkit release whose internals this module was written against and tested with. */
 export const PDFKIT_WRITTEN_FOR = '0.20.2';
 
-let internals: boolean | undefined;
+const gate = versionGate('pdfkit', PDFKIT_WRITTEN_FOR, () => installedVersion('pdfkit'));
 
-/** Whether the internal paths are used in this process: the right pdfkit, and BRIEFING_PUBLIC_APIS unset. Warns once when not. */
+/** Whether the internal path is used in this process: the right pdfkit, and BRIEFING_PUBLIC_APIS unset (warns once for another version). */
 export function usesPdfkitInternals(): boolean {
-  if (internals === undefined) {
-    const version = installedVersion('pdfkit');
-    internals = version === PDFKIT_WRITTEN_FOR && !publicApisOnly();
-    if (version !== PDFKIT_WRITTEN_FOR) process.stderr.write(`${messages.adapterFallback('pdfkit', version, PDFKIT_WRITTEN_FOR)}\n`);
-  }
-  return internals;
+  return gate.allows();
 }
-
 
 /** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
 export function resetPdfkitAdapter(): void {
-  internals = undefined;
+  gate.reset();
 }
 
 import { createHash } from 'node:crypto';

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { messages } from './messages.ts';
 
 /**
  * Reads the version from the package.json above the package's entry point
@@ -24,4 +25,30 @@ export function installedVersion(name: string): string {
 /** Whether BRIEFING_PUBLIC_APIS=1 asks every adapter for the public path (for measuring what the adapters buy, and for tests). */
 export function publicApisOnly(): boolean {
   return process.env.BRIEFING_PUBLIC_APIS === '1';
+}
+
+/** An adapter's decision, made once per process: use a library's internals only for the version the adapter was written for. */
+export interface VersionGate {
+  /** True for the expected version with BRIEFING_PUBLIC_APIS unset; warns once (on stderr) for another version. */
+  allows(): boolean;
+  /** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
+  reset(): void;
+}
+
+/** The gate for `library` at `expected`, `installed` read on first use. */
+export function versionGate(library: string, expected: string, installed: () => string): VersionGate {
+  let allowed: boolean | undefined;
+  return {
+    allows() {
+      if (allowed === undefined) {
+        const version = installed();
+        allowed = version === expected && !publicApisOnly();
+        if (version !== expected) process.stderr.write(`${messages.adapterFallback(library, version, expected)}\n`);
+      }
+      return allowed;
+    },
+    reset() {
+      allowed = undefined;
+    },
+  };
 }

@@ -29,27 +29,21 @@
  * pair by pair and on random text.
  */
 
-import { messages } from '../support/messages.ts';
-import { installedVersion, publicApisOnly } from '../support/versions.ts';
+import { installedVersion, versionGate } from '../support/versions.ts';
 
 /** The fontkit release whose shaping this module mirrors and was tested against. */
 export const FONTKIT_WRITTEN_FOR = '2.0.4';
 
-let internals: boolean | undefined;
+const gate = versionGate('fontkit', FONTKIT_WRITTEN_FOR, () => installedVersion('fontkit'));
 
-/** Whether the plain shaper is used in this process: the right fontkit, and BRIEFING_PUBLIC_APIS unset. Warns once when not. */
+/** Whether the internal path is used in this process: the right fontkit, and BRIEFING_PUBLIC_APIS unset (warns once for another version). */
 export function usesFontkitInternals(): boolean {
-  if (internals === undefined) {
-    const version = installedVersion('fontkit');
-    internals = version === FONTKIT_WRITTEN_FOR && !publicApisOnly();
-    if (version !== FONTKIT_WRITTEN_FOR) process.stderr.write(`${messages.adapterFallback('fontkit', version, FONTKIT_WRITTEN_FOR)}\n`);
-  }
-  return internals;
+  return gate.allows();
 }
 
 /** For tests: decide again (after BRIEFING_PUBLIC_APIS changed). */
 export function resetFontkitAdapter(): void {
-  internals = undefined;
+  gate.reset();
 }
 
 /** The fontkit objects this module reads (fontkit ships no type declarations). */

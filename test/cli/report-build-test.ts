@@ -26,6 +26,19 @@ function report(args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The body of GET `path` from the local server. */
+function get(port: number, path: string): Promise<string> {
+  return new Promise<string>((done, fail) => {
+    request({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => done(body));
+    })
+      .on('error', fail)
+      .end();
+  });
+}
+
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** Every file in a folder with its hash, for before/after comparisons. */
@@ -206,25 +219,13 @@ describe('report --watch and --serve', () => {
     const run = start(['--serve', String(port), '--data', data, '--out', join(dir, 'served'), '--only', 'catl-ai-stack-briefing']);
     children.push(run.child);
     await run.waitFor(/serving/);
-    const page = await new Promise<string>((done, fail) => {
-      request({ host: '127.0.0.1', port, path: '/catl-ai-stack-briefing.html' }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => done(body));
-      }).on('error', fail).end();
-    });
+    const page = await get(port, '/catl-ai-stack-briefing.html');
     expect(page).toContain('<script src="/__reload.js"></script>');
     // The built CSP, with only the reload client's own origin added: no inline script runs in serve mode either.
     const csp = (/http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(page)?.[1] ?? '').replace(/&#x27;/g, "'");
     expect(csp).toBe(`${CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'`);
     expect(csp).not.toContain("script-src 'unsafe-inline'");
-    const client = await new Promise<string>((done, fail) => {
-      request({ host: '127.0.0.1', port, path: '/__reload.js' }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => done(body));
-      }).on('error', fail).end();
-    });
+    const client = await get(port, '/__reload.js');
     expect(client).toBe(RELOAD_CLIENT);
     // The built file itself never carries the live-reload script.
     expect(readFileSync(join(dir, 'served', 'catl-ai-stack-briefing.html'), 'utf8')).not.toContain('/__reload');
