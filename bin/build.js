@@ -21,18 +21,19 @@ function newest(path) {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-// vega-canvas probes for the optional node-canvas package with a top-level
-// await, which a CommonJS bundle cannot hold. node-canvas is not a dependency
-// (charts are SVG, text measured with our fonts), so the probe always finds
-// nothing; the plugin compiles vega-canvas with that outcome fixed.
-const withoutNodeCanvas = {
-  name: 'without-node-canvas',
+// vega-canvas's Node build probes for the optional node-canvas package with
+// a top-level await, which a CommonJS bundle cannot hold. node-canvas is not
+// a dependency (charts are SVG, text measured with our fonts), so that probe
+// always finds nothing, and the package's other published build (its
+// "default" export, which only looks for a DOM canvas, absent here) behaves
+// the same. The bundle takes that build: no library source is rewritten.
+const vegaCanvasWithoutNodeCanvas = {
+  name: 'vega-canvas-without-node-canvas',
   setup(build) {
-    build.onLoad({ filter: /vega-canvas[\\/]build[\\/]vega-canvas\.node\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      const fixed = text.replace(/let NodeCanvas;\r?\ntry \{[\s\S]*?\r?\n\}\r?\n/, 'const NodeCanvas = null;\n');
-      if (fixed === text) throw new Error(`vega-canvas changed shape: ${args.path} has no node-canvas probe to remove`);
-      return { contents: fixed, loader: 'js' };
+    const other = join(root, 'node_modules', 'vega-canvas', 'build', 'vega-canvas.browser.js');
+    build.onResolve({ filter: /^vega-canvas$/ }, () => {
+      if (!existsSync(other)) throw new Error(`vega-canvas changed shape: ${other} (its default export) is missing`);
+      return { path: other };
     });
   },
 };
@@ -125,7 +126,7 @@ export async function compile() {
     external: ['tinypool', 'esbuild'],
     define: { 'import.meta.url': '__bundle_url' },
     banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [withoutNodeCanvas, pdfkitBesideItsData, loadOnFirstUse, handlebarsWithoutSourceMaps],
+    plugins: [vegaCanvasWithoutNodeCanvas, pdfkitBesideItsData, loadOnFirstUse, handlebarsWithoutSourceMaps],
     sourcemap: 'linked',
     // Names are kept (stack traces, profiles); whitespace and redundant syntax
     // go: a third less source for every process to read and scan (7.7 -> 4.9 MB).
