@@ -39,8 +39,17 @@ const vegaCanvasWithoutNodeCanvas = {
 };
 
 // pdfkit finds its colour profile (PDF/A) and standard-font data from its own
-// file's URL; in the bundle, import.meta.url would be the bundle's. The plugin
-// points it at pdfkit's installed file, which sits beside that data.
+// file's URL; in the bundle, import.meta.url would be the bundle's. For the
+// pdfkit release this was written for, the plugin points pdfkit's
+// import.meta.url at its installed file, which sits beside that data, and
+// pdfkit goes into the bundle (one parse, one code cache). For any other
+// release pdfkit is left out of the bundle and loaded from node_modules as
+// published (a little slower to start, never wrong), with a warning.
+// `BRIEFING_PUBLIC_APIS=1 node bin/build.js` builds that variant on purpose,
+// to measure it (delete dist/ afterwards: the staleness check reads no env).
+export const PDFKIT_BUNDLED_FOR = '0.20.2';
+const pdfkitVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'pdfkit', 'package.json'), 'utf8')).version;
+const bundlePdfkit = pdfkitVersion === PDFKIT_BUNDLED_FOR && process.env.BRIEFING_PUBLIC_APIS !== '1';
 const pdfkitBesideItsData = {
   name: 'pdfkit-beside-its-data',
   setup(build) {
@@ -105,6 +114,7 @@ export function isStale() {
 
 /** Compiles every bundle into dist/. */
 export async function compile() {
+  if (!bundlePdfkit && pdfkitVersion !== PDFKIT_BUNDLED_FOR) process.stderr.write(`warning: pdfkit ${pdfkitVersion} is installed, not ${PDFKIT_BUNDLED_FOR}; it is loaded from node_modules rather than bundled\n`);
   const { build } = await import('esbuild');
   const { outputFiles } = await build({
     entryPoints: Object.fromEntries(Object.entries({ ...ENTRIES, ...EXTRA }).map(([name, file]) => [name, join(root, file)])),
@@ -123,10 +133,10 @@ export async function compile() {
     // cold start (and of every worker thread), and the code cache covers only
     // the bundle. Kept out: tinypool starts its worker from its own folder,
     // esbuild is only this launcher's.
-    external: ['tinypool', 'esbuild'],
+    external: ['tinypool', 'esbuild', ...(bundlePdfkit ? [] : ['pdfkit'])],
     define: { 'import.meta.url': '__bundle_url' },
     banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [vegaCanvasWithoutNodeCanvas, pdfkitBesideItsData, loadOnFirstUse, handlebarsWithoutSourceMaps],
+    plugins: [vegaCanvasWithoutNodeCanvas, ...(bundlePdfkit ? [pdfkitBesideItsData] : []), loadOnFirstUse, handlebarsWithoutSourceMaps],
     sourcemap: 'linked',
     // Names are kept (stack traces, profiles); whitespace and redundant syntax
     // go: a third less source for every process to read and scan (7.7 -> 4.9 MB).
