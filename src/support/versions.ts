@@ -22,9 +22,14 @@ export function installedVersion(name: string): string {
   return 'unknown';
 }
 
-/** Whether BRIEFING_PUBLIC_APIS=1 asks every adapter for the public path (for measuring what the adapters buy, and for tests). */
-export function publicApisOnly(): boolean {
-  return process.env.BRIEFING_PUBLIC_APIS === '1';
+/**
+ * Whether BRIEFING_PUBLIC_APIS asks this library's adapter for the public
+ * path: `1` for every adapter, or a comma-separated list of libraries
+ * (`pdfkit,vega`), for measuring what each adapter buys and for tests.
+ */
+export function publicApisOnly(library?: string): boolean {
+  const asked = process.env.BRIEFING_PUBLIC_APIS ?? '';
+  return asked === '1' || (library !== undefined && asked.split(',').map((name) => name.trim()).includes(library));
 }
 
 /** An adapter's decision, made once per process: use a library's internals only for the version the adapter was written for. */
@@ -42,7 +47,7 @@ export function versionGate(library: string, expected: string, installed: () => 
     allows() {
       if (allowed === undefined) {
         const version = installed();
-        allowed = version === expected && !publicApisOnly();
+        allowed = version === expected && !publicApisOnly(library);
         if (version !== expected) process.stderr.write(`${messages.adapterFallback(library, version, expected)}\n`);
       }
       return allowed;
