@@ -97,8 +97,9 @@ async function readDataset(path: string, effects: BuildEffects): Promise<{ sha25
   const key = `${path}\u0000${hash}`;
   const known = datasets.get(key);
   if (known) return { sha256: hash, ...known };
-  const { data, tables } = validateDataset(source, (name) => texts.get(name));
-  checkCharacters(source, (await loadFonts(effects)).canDraw);
+  const { canDraw } = await loadFonts(effects);
+  const { data, tables } = validateDataset(source, (name) => texts.get(name), { canDraw });
+  checkCharacters(source, canDraw);
   const { derived, problems } = deriveDataset(data);
   if (problems.length > 0) {
     throw new InputError(path, problems.map((problem) => locateProblem(source, tables, problem)));

@@ -143,6 +143,13 @@ describe('a report written as data', () => {
     expect(error.issues[0]).toMatchObject({ file: 'fleet/deliveries.csv', line: 4, column: CSV.split('\n')[3]!.indexOf('2.5') + 1 });
   });
 
+  it('locates a CSV cell the editions cannot draw', async () => {
+    const effects = effectsWith({ ...FILES, 'fleet/deliveries.csv': CSV.replace('FY2026-Q2,south,3', 'FY2026-Q2,south,3\nFY2026-Q3,north,1\u{1F600}') });
+    const error = await thrown(() => buildReport(reportOf(), {}, effects, new Map()));
+    expect(error.issues.map((issue) => [issue.file, issue.line])).toContainEqual(['fleet/deliveries.csv', 6]);
+    expect(error.issues.map((issue) => issue.message)).toContain(messages.unsupportedCharacter('\u{1F600}', 'U+1F600'));
+  });
+
   it('locates a unit mismatch in a derived formula at the formula', async () => {
     const effects = effectsWith({ ...FILES, 'fleet/fleet.yaml': DATASET.replace('formula: sum(deliveries.bikes)', 'formula: sum(deliveries.bikes) + 1') });
     const error = await thrown(() => buildReport(reportOf(), {}, effects, new Map()));

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../support/error.ts';
 import type { PathKey, YamlSource } from './load.ts';
 import { messages, type Located } from '../support/messages.ts';
-import { at, parseLocated, throwIfAny, zodMessages } from '../support/validate.ts';
+import { at, characterProblem, parseLocated, throwIfAny, zodMessages } from '../support/validate.ts';
 import { BUILT_IN_UNITS, isCurrency } from '../text/format.ts';
 import { parseCsv, type CsvTable } from './csv.ts';
 import { coerceCell, collectionSchema, fieldSchema, entitySchema, metricsSchema, normalizeField } from './declare.ts';
@@ -39,7 +39,7 @@ type Raw = Record<string, unknown>;
 const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Validates a parsed dataset and its tables; throws InputError with every problem found. */
-export function validateDataset(source: YamlSource, readTable: ReadTable): ValidDataset {
+export function validateDataset(source: YamlSource, readTable: ReadTable, options: { canDraw?: (char: string) => boolean } = {}): ValidDataset {
   const raw = isRaw(source.value) ? source.value : {};
   const declared = readDeclarations(raw);
   const { data, issues } = parseLocated(source, schemaFor(JSON.stringify(declared)));
@@ -47,7 +47,7 @@ export function validateDataset(source: YamlSource, readTable: ReadTable): Valid
   const problems: Located[] = [...issues];
   for (const [name, spec] of Object.entries(declared.collections)) {
     if (spec.csv === undefined) continue;
-    const table = readCsvTable(source, name, spec, declared.fiscal, readTable, problems);
+    const table = readCsvTable(source, name, spec, declared.fiscal, readTable, problems, options.canDraw);
     if (!table) continue;
     tables[name] = table.origin;
     if (data) ((data as Dataset).collections[name] as CollectionSpec).rows = table.rows;
@@ -106,7 +106,7 @@ export function locateProblem(source: YamlSource, tables: Record<string, TableOr
 // ---------------------------------------------------------------------------
 // CSV tables
 
-function readCsvTable(source: YamlSource, name: string, spec: CollectionSpec, fiscal: FiscalYear | undefined, readTable: ReadTable, problems: Located[]) {
+function readCsvTable(source: YamlSource, name: string, spec: CollectionSpec, fiscal: FiscalYear | undefined, readTable: ReadTable, problems: Located[], canDraw?: (char: string) => boolean) {
   const read = readTable(spec.csv!);
   if (!read) {
     problems.push(at(source, ['collections', name, 'csv'], messages.tableMissing(spec.csv!)));
@@ -127,7 +127,11 @@ function readCsvTable(source: YamlSource, name: string, spec: CollectionSpec, fi
     const value: Raw = {};
     for (const [field, column] of Object.entries(columns)) {
       const cell = row.cells[column];
-      if (cell) value[field] = coerceCell(spec.fields[field]!, cell.value);
+      if (!cell) continue;
+      value[field] = coerceCell(spec.fields[field]!, cell.value);
+      // A cell the editions cannot draw is refused at its line and column, as a dataset string is.
+      const problem = canDraw ? characterProblem(cell.value, canDraw) : undefined;
+      if (problem) problems.push({ file: table.file, line: cell.line, column: cell.column, path: `${name}[${index}].${field}`, message: problem });
     }
     for (const problem of zodMessages(record, value)) {
       const field = String(problem.path[0] ?? '');

@@ -183,15 +183,21 @@ export function checkCharacters(source: YamlSource, canDraw: (char: string) => b
   const issues: Located[] = [];
   const walk = (node: unknown, path: PathKey[]) => {
     if (typeof node === 'string') {
-      const bidi = BIDI_CONTROLS.exec(node)?.[0];
-      const missing = bidi ? undefined : [...node].find((char) => !canDraw(char));
-      const bad = bidi ?? missing;
-      if (bad) issues.push(at(source, path, bidi ? messages.bidiControl(codePoint(bad)) : messages.unsupportedCharacter(bad, codePoint(bad))));
+      const problem = characterProblem(node, canDraw);
+      if (problem) issues.push(at(source, path, problem));
     } else if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]));
     else if (node && typeof node === 'object') for (const [key, value] of Object.entries(node)) walk(value, [...path, key]);
   };
   walk(source.value, []);
   if (issues.length > 0) throw new InputError(source.file, issues);
+}
+
+/** What is wrong with a string the editions must draw (a bidirectional control, a character no face has), or undefined. */
+export function characterProblem(text: string, canDraw: (char: string) => boolean): string | undefined {
+  const bidi = BIDI_CONTROLS.exec(text)?.[0];
+  if (bidi) return messages.bidiControl(codePoint(bidi));
+  const missing = [...text].find((char) => !canDraw(char));
+  return missing ? messages.unsupportedCharacter(missing, codePoint(missing)) : undefined;
 }
 
 function codePoint(char: string): string {
