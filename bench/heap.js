@@ -6,6 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { makeProject, makeTempDir, ROOT } from './lib.js';
 
 if (typeof globalThis.gc !== 'function') throw new Error('bench/heap.js needs node --expose-gc (npm run bench:heap)');
@@ -27,7 +28,18 @@ try {
     if (k === 1 || k % 50 === 0) {
       globalThis.gc();
       const m = process.memoryUsage();
-      samples.push({ edit: k, rssMB: mb(m.rss), heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), externalMB: mb(m.external) });
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]));
+      samples.push({
+        edit: k,
+        rssMB: mb(m.rss),
+        heapUsedMB: mb(m.heapUsed),
+        heapTotalMB: mb(m.heapTotal),
+        externalMB: mb(m.external),
+        oldMB: mb(spaces.old_space ?? 0),
+        newMB: mb(spaces.new_space ?? 0),
+        codeMB: mb(spaces.code_space ?? 0),
+        largeMB: mb(spaces.large_object_space ?? 0),
+      });
     }
   }
 } finally {
