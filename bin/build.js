@@ -88,21 +88,6 @@ const loadOnFirstUse = {
   },
 };
 
-// Handlebars builds the code of each compiled template from the source-map
-// package's SourceNode trees when that package can be loaded, and from plain
-// string concatenation when it cannot; the code is the same text either way
-// (the map is only made on request, and the briefing never requests one).
-// In the bundle it cannot: compiling the templates took ~30 ms more with it.
-const handlebarsWithoutSourceMaps = {
-  name: 'handlebars-without-source-maps',
-  setup(build) {
-    build.onResolve({ filter: /^source-map$/ }, (args) =>
-      /[\\/]handlebars[\\/]/.test(args.importer) ? { path: 'source-map', namespace: 'handlebars-no-source-map' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'handlebars-no-source-map' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
-
 /** True when dist/ lacks a bundle or is older than anything it is built from. */
 export function isStale() {
   const inputs = [join(root, 'src'), join(root, 'package.json'), join(root, 'package-lock.json'), ...['run.js', 'load.js', 'worker.js', 'build.js'].map((name) => join(root, 'bin', name))];
@@ -136,7 +121,7 @@ export async function compile() {
     external: ['tinypool', 'esbuild', ...(bundlePdfkit ? [] : ['pdfkit'])],
     define: { 'import.meta.url': '__bundle_url' },
     banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [vegaCanvasWithoutNodeCanvas, ...(bundlePdfkit ? [pdfkitBesideItsData] : []), loadOnFirstUse, handlebarsWithoutSourceMaps],
+    plugins: [vegaCanvasWithoutNodeCanvas, ...(bundlePdfkit ? [pdfkitBesideItsData] : []), loadOnFirstUse],
     sourcemap: 'linked',
     // Names are kept (stack traces, profiles); whitespace and redundant syntax
     // go: a third less source for every process to read and scan (7.7 -> 4.9 MB).
