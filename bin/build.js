@@ -48,8 +48,6 @@ const vegaCanvasWithoutNodeCanvas = {
 // `BRIEFING_PUBLIC_APIS=1 node bin/build.js` builds that variant on purpose,
 // to measure it (delete dist/ afterwards: the staleness check reads no env).
 export const PDFKIT_BUNDLED_FOR = '0.20.2';
-const pdfkitVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'pdfkit', 'package.json'), 'utf8')).version;
-const bundlePdfkit = pdfkitVersion === PDFKIT_BUNDLED_FOR && process.env.BRIEFING_PUBLIC_APIS !== '1';
 const pdfkitBesideItsData = {
   name: 'pdfkit-beside-its-data',
   setup(build) {
@@ -99,6 +97,9 @@ export function isStale() {
 
 /** Compiles every bundle into dist/. */
 export async function compile() {
+  // Read when compiling only: a launcher start with a current dist/ needs none of this.
+  const pdfkitVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'pdfkit', 'package.json'), 'utf8')).version;
+  const bundlePdfkit = pdfkitVersion === PDFKIT_BUNDLED_FOR && process.env.BRIEFING_PUBLIC_APIS !== '1';
   if (!bundlePdfkit && pdfkitVersion !== PDFKIT_BUNDLED_FOR) process.stderr.write(`warning: pdfkit ${pdfkitVersion} is installed, not ${PDFKIT_BUNDLED_FOR}; it is loaded from node_modules rather than bundled\n`);
   const { build } = await import('esbuild');
   const { outputFiles } = await build({

@@ -272,6 +272,7 @@ export interface Edition {
   /** sha256 of the dataset file, for the manifest. */
   datasetSha256: string;
   data: Dataset;
+  derived: Derived;
   briefing: Briefing;
   charts: RenderedChart[];
   chartResult: { rendered: string[]; reused: string[] };
@@ -327,7 +328,7 @@ export async function prepareEdition(
     const key = [data, previous?.data].map((value) => objectId(value)).join(',') + '|' + chartResult.charts.map((chart) => chart.hash).join(',') + sha256(JSON.stringify(templates));
     return briefings.get(key) ?? briefings.set(key, buildBriefing({ data, derived, charts: chartResult.charts, templates, previous }));
   });
-  return { datasetSha256, data, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
+  return { datasetSha256, data, derived, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
 }
 
 /**
@@ -336,9 +337,8 @@ export async function prepareEdition(
  * rendered in memory) and the templates (helpers, paths, figures).
  */
 export async function checkReport(report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions' | 'templatesAt'>, effects: BuildEffects, cache: ChartCache): Promise<string> {
-  const edition = await prepareEdition(report, effects, cache);
-  const { summary } = await loadDataset(report.dataset, effects);
-  return `${summary}; ${messages.checkContent(report.templates, edition.charts.length)}`;
+  const { data, derived, charts } = await prepareEdition(report, effects, cache);
+  return `${messages.checkSummary(report.dataset, countDataset(data, derived))}; ${messages.checkContent(report.templates, charts.length)}`;
 }
 
 /** Builds one report's files in memory: nothing is written here. */

@@ -5,7 +5,7 @@
  */
 import { formatterFor, type Derived } from '../dataset/derive.ts';
 import type { Value } from '../dataset/expression.ts';
-import { PER_HUNDRED, SCALE_FACTORS } from '../dataset/model.ts';
+import { writtenValue } from '../dataset/model.ts';
 import type { Dataset } from '../dataset/schema.ts';
 
 type Row = Record<string, unknown>;
@@ -27,11 +27,8 @@ function plain(value: Value): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (typeof value !== 'object' || value === null) return value;
   switch (value.kind) {
-    case 'quantity': {
-      const perHundred = (PER_HUNDRED as readonly string[]).includes(value.unit ?? '');
-      const factor = perHundred ? 0.01 : value.scale ? SCALE_FACTORS[value.scale] : 1;
-      return value.unit ? value.value / factor : value.value;
-    }
+    case 'quantity':
+      return writtenValue(value);
     case 'enum':
       return value.value;
     case 'record':

@@ -191,11 +191,11 @@ function renderTable(scope: Scope, view: View, caption: string): string {
     const cells = view.columns.map(({ field }) => tableCell(scope, row.values[field]));
     const record = row.path ? resolve(row.path) : undefined;
     // A table row (`generation.3`) is cited with its table; a record gets a footnote of its own.
-    if (record && typeof record === 'object' && !/\.\d+$/.test(row.path!)) cells[cells.length - 1] += citations.cite(row.path!, record);
+    if (record && typeof record === 'object' && !row.table) cells[cells.length - 1] += citations.cite(row.path!, record);
     return cells;
   });
   // Rows of a table (`generation.3`) are cited once, with their table, at the end of the header.
-  const tables = [...new Set(view.rows.flatMap((row) => (row.path && /\.\d+$/.test(row.path) ? [row.path.replace(/\.\d+$/, '')] : [])))];
+  const tables = [...new Set(view.rows.flatMap((row) => (row.table ? [row.table] : [])))];
   const header = view.columns.map((column) => literal(column.label));
   for (const table of tables) {
     const rows = resolve(table);

@@ -10,7 +10,7 @@ import type { PathKey } from './load.ts';
 import { messages } from '../support/messages.ts';
 import { createFormatter, type Formatter } from '../text/format.ts';
 import { comparisonSides, describeFormula, evaluate, FormulaError, NO_FUNCTION, parseFormula, type Formula, type Quantity, type RecordRef, type Scope, type Tolerance, type Value } from './expression.ts';
-import { createScope, listCollections, PER_HUNDRED, SCALE_FACTORS, toQuantity, type CollectionModel } from './model.ts';
+import { createScope, listCollections, PER_HUNDRED, SCALE_FACTORS, toQuantity, writtenValue, type CollectionModel } from './model.ts';
 import type { CheckSpec, Dataset, DerivedSpec, ViewSpec } from './schema.ts';
 
 /** A computed figure with what it was computed from. */
@@ -35,6 +35,8 @@ export interface DerivedFigure {
 export interface ViewRow {
   path?: string;
   source?: string;
+  /** Set when the row is a table's (cited with its table, not on its own): the table's name. */
+  table?: string;
   values: Record<string, Value>;
 }
 
@@ -64,6 +66,8 @@ export interface DeriveProblem {
 export function deriveDataset(data: Dataset): { derived: Derived; problems: DeriveProblem[] } {
   const format = formatterFor(data);
   const problems: DeriveProblem[] = [];
+  // Rows of these are cited as their table: a footnote names the table, not fifty rows.
+  const tables = new Set(Object.entries(data.collections).flatMap(([name, spec]) => (spec.records ? [] : [name])));
   const figures: Record<string, DerivedFigure> = {};
   const computing = new Set<string>();
   const quantities = new Map<string, Quantity>();
@@ -77,7 +81,7 @@ export function deriveDataset(data: Dataset): { derived: Derived; problems: Deri
         if (computing.has(id)) throw new FormulaError(messages.formulaCycle(id, [...computing]));
         computing.add(id);
         try {
-          const figure = computeDerived(id, data.derived[id]!, scope, format);
+          const figure = computeDerived(id, data.derived[id]!, scope, format, tables);
           figures[id] = figure;
           // A derived figure used by another is an input like any figure; its rounding is what it is shown with.
           const fields = ['label', 'unit', 'formula'];
@@ -108,7 +112,7 @@ export function deriveDataset(data: Dataset): { derived: Derived; problems: Deri
   for (const [id, check] of Object.entries(data.checks)) problems.push(...runCheck(id, check, scope, collections, format));
   const views: Record<string, View> = {};
   for (const [name, spec] of Object.entries(data.views)) {
-    const filled = fillView(name, spec, scope);
+    const filled = fillView(name, spec, scope, tables);
     if ('problem' in filled) problems.push(filled.problem);
     else views[name] = filled;
   }
@@ -128,7 +132,7 @@ function formulaMessage(error: unknown): string {
 // ---------------------------------------------------------------------------
 // Derived figures
 
-function computeDerived(id: string, spec: DerivedSpec, scope: Scope, format: Formatter): DerivedFigure {
+function computeDerived(id: string, spec: DerivedSpec, scope: Scope, format: Formatter, tables: Set<string>): DerivedFigure {
   const formula = parseFormula(spec.formula);
   const { value, inputs } = evaluate(formula, scope);
   if (!isQuantity(value) && typeof value !== 'number') throw new FormulaError(messages.formulaNotFigure(describeValue(value, format)));
@@ -138,7 +142,7 @@ function computeDerived(id: string, spec: DerivedSpec, scope: Scope, format: For
   if (!Number.isFinite(shown.value)) throw new FormulaError(messages.formulaNotFinite);
   // A count of records reads no figure: its input is the collection it counts.
   const read = [...inputs, ...collectionsNamed(formula.text, scope).filter((counted) => !inputs.some((input) => input.path.startsWith(`${counted.path}.`)) || new RegExp(`count\\(\\s*${counted.path}\\s*[,)]`).test(formula.text))];
-  const paths = collapseInputs(read.map((input) => input.path));
+  const paths = collapseInputs(read.map((input) => input.path), tables);
   return {
     id: `derived.${id}`,
     label: spec.label,
@@ -180,8 +184,8 @@ function autoScale(value: number): keyof typeof SCALE_FACTORS | undefined {
 }
 
 /** A table's rows are cited as the table: a footnote lists paths, not fifty rows. */
-function collapseInputs(paths: string[]): string[] {
-  return [...new Set(paths.map((path) => (/^[^.]+\.\d+\./.test(path) ? path.split('.')[0]! : path)))];
+function collapseInputs(paths: string[], tables: Set<string>): string[] {
+  return [...new Set(paths.map((path) => (tables.has(path.split('.')[0]!) ? path.split('.')[0]! : path)))];
 }
 
 const isQuantity = (value: Value): value is Quantity => typeof value === 'object' && value !== null && !Array.isArray(value) && value.kind === 'quantity';
@@ -259,7 +263,7 @@ function truthy(value: Value): boolean {
 // ---------------------------------------------------------------------------
 // Views
 
-function fillView(name: string, spec: ViewSpec, scope: Scope): View | { problem: DeriveProblem } {
+function fillView(name: string, spec: ViewSpec, scope: Scope, tables: Set<string>): View | { problem: DeriveProblem } {
   const fields = Object.entries(spec.fields).map(([field, value]) => ({ field, ...(typeof value === 'string' ? { formula: value } : value) }));
   const columns = fields.map(({ field, label, align }) => ({ field, label: label ?? field, ...(align ? { align } : {}) }));
   let at: PathKey[] = ['views', name, 'from'];
@@ -279,7 +283,7 @@ function fillView(name: string, spec: ViewSpec, scope: Scope): View | { problem:
         if ((isQuantity(value) && !Number.isFinite(value.value)) || (typeof value === 'number' && !Number.isFinite(value))) throw new FormulaError(messages.formulaNotFinite);
         values[field] = value;
       }
-      return { path: datum.path, ...(datum.source ? { source: datum.source } : {}), values };
+      return { path: datum.path, ...(datum.source ? { source: datum.source } : {}), ...(tables.has(spec.from) ? { table: spec.from } : {}), values };
     });
     return { name, columns, rows: out };
   } catch (error) {
@@ -325,11 +329,7 @@ function sortKey(value: Value): number | string {
 
 /** A quantity as the report shows it: a figure from the dataset by its own unit; a computed one by its dimension. */
 export function formatQuantity(quantity: Quantity, format: Formatter, options: { signed?: boolean } = {}): string {
-  if (quantity.unit) {
-    const perHundred = (PER_HUNDRED as readonly string[]).includes(quantity.unit);
-    const factor = perHundred ? 0.01 : quantity.scale ? SCALE_FACTORS[quantity.scale] : 1;
-    return format.figure({ value: quantity.value / factor, unit: quantity.unit, ...(quantity.scale ? { scale: quantity.scale } : {}) }, options);
-  }
+  if (quantity.unit) return format.figure({ value: writtenValue(quantity), unit: quantity.unit, ...(quantity.scale ? { scale: quantity.scale } : {}) }, options);
   if (quantity.dim === '') return `${options.signed && quantity.value > 0 ? '+' : ''}${format.number(quantity.value, 4)}`;
   const scale = autoScale(quantity.value);
   return format.figure({ value: scale ? quantity.value / SCALE_FACTORS[scale] : quantity.value, unit: quantity.dim, ...(scale ? { scale } : {}) }, options);

@@ -41,6 +41,13 @@ export function toQuantity(value: number, unit: string, scale: keyof typeof SCAL
   };
 }
 
+/** A quantity's number as the report writes it: a figure from the dataset out of 100 or in its scale; a computed one in base units. */
+export function writtenValue(quantity: Quantity): number {
+  if (!quantity.unit) return quantity.value;
+  const factor = (PER_HUNDRED as readonly string[]).includes(quantity.unit) ? 0.01 : quantity.scale ? SCALE_FACTORS[quantity.scale] : 1;
+  return quantity.value / factor;
+}
+
 /** A collection as formulas see it: named fields, rows by id (records) or by position (table rows). */
 export interface CollectionModel {
   name: string;

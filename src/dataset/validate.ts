@@ -262,14 +262,21 @@ function checkSources(raw: Raw, sources: string[], say: Say): void {
     if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]));
     else if (isRaw(node)) {
       for (const [key, value] of Object.entries(node)) {
-        if (key === 'source' && path[0] !== 'sources' && typeof value === 'string' && !(path.length === 4 && path[0] === 'collections' && path[2] === 'fields')) {
-          if (!sources.includes(value)) say([...path, key], messages.unknownReference('source', value, sources));
-        } else if (!(path.length === 3 && path[0] === 'collections' && path[2] === 'fields')) walk(value, [...path, key]);
+        const at = [...path, key];
+        if (isDeclaration(at)) continue;
+        if (key === 'source' && typeof value === 'string') {
+          if (!sources.includes(value)) say(at, messages.unknownReference('source', value, sources));
+        } else walk(value, at);
       }
     }
   };
-  // Derived figures, checks and views hold formulas, not source ids.
-  walk(Object.fromEntries(Object.entries(raw).filter(([key]) => !['derived', 'checks', 'views'].includes(key))), []);
+  walk(raw, []);
+}
+
+/** Sections that declare shapes, units and formulas (or are the sources themselves): a `source` there names no source. */
+const DECLARATIONS = new Set<PathKey>(['sources', 'units', 'entity_fields', 'derived', 'checks', 'views']);
+function isDeclaration(path: PathKey[]): boolean {
+  return (path.length === 1 && DECLARATIONS.has(path[0]!)) || (path.length === 3 && path[0] === 'collections' && path[2] === 'fields');
 }
 
 /** The ranges built-in units carry: a share is 0 to 100; nothing shrinks by more than all of it. */
