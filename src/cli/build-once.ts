@@ -13,6 +13,7 @@ import { CliError, EXIT } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
 import { recoverOutput } from '../write.ts';
 import type { WorkerOutcome, WorkerTask } from './worker.ts';
+import type { BuildRunner } from './build-worker.ts';
 
 export interface CliOptions {
   config: string;
@@ -58,14 +59,30 @@ function describeResult(result: ReportResult): string {
   return `${result.report}: ${stages} (${charts})`;
 }
 
-/** Builds the selected reports, in this process or on a pool of worker threads. */
-async function runReports(reports: Report[], reportOptions: ReportOptions, jobs: number, explicitJobs: boolean, progress: Progress): Promise<ReportResult[]> {
-  // The pool's task file is bin/worker.js, which loads the compiled
-  // dist/worker.cjs; under vitest, which runs src/ directly (no .cjs bundle),
-  // reports run in this thread.
-  const compiled = import.meta.url.endsWith('.cjs');
+/**
+ * The worker threads' task file, bin/worker.js, which loads the compiled
+ * dist/worker.cjs; undefined under vitest, which runs src/ directly (no
+ * .cjs bundle), so reports then run in this thread.
+ */
+export function workerTaskFile(): URL | undefined {
   const workerUrl = new URL('../bin/worker.js', import.meta.url);
-  const workerFile = compiled && existsSync(fileURLToPath(workerUrl)) ? workerUrl : undefined;
+  return import.meta.url.endsWith('.cjs') && existsSync(fileURLToPath(workerUrl)) ? workerUrl : undefined;
+}
+
+/** Builds the reports one after another, here or on `runner`'s thread. */
+async function runInTurn(reports: Report[], reportOptions: ReportOptions, progress: Progress, runner?: BuildRunner): Promise<WorkerOutcome[]> {
+  const run = runner ? (task: WorkerTask) => runner.run(task) : (await import('./worker.ts')).default;
+  const outcomes: WorkerOutcome[] = [];
+  for (const report of reports) {
+    progress.stage(`building ${report.id} (${outcomes.length + 1}/${reports.length})`);
+    outcomes.push(await run({ report, options: reportOptions }));
+  }
+  return outcomes;
+}
+
+/** Builds the selected reports: in turn (here or on `runner`), or on a pool of worker threads. */
+async function runReports(reports: Report[], reportOptions: ReportOptions, jobs: number, explicitJobs: boolean, progress: Progress, runner?: BuildRunner): Promise<ReportResult[]> {
+  const workerFile = workerTaskFile();
   // Each worker thread loads the pipeline afresh (~0.4 s, ~90 MB), while a
   // report built after another in this thread reuses its modules, fonts and
   // charts (~0.3 s): measured, the pool only wins from two reports per job,
@@ -74,12 +91,7 @@ async function runReports(reports: Report[], reportOptions: ReportOptions, jobs:
   const usePool = jobs > 1 && enough && workerFile !== undefined;
   let outcomes: WorkerOutcome[];
   if (!usePool) {
-    const { default: run } = await import('./worker.ts');
-    outcomes = [];
-    for (const report of reports) {
-      progress.stage(`building ${report.id} (${outcomes.length + 1}/${reports.length})`);
-      outcomes.push(await run({ report, options: reportOptions }));
-    }
+    outcomes = await runInTurn(reports, reportOptions, progress, runner);
   } else {
     // require() of an ES module (Node 20.19+): the compiled CLI is a script
     // loaded with V8's code cache, and such scripts cannot import().
@@ -133,8 +145,8 @@ export interface BuildSummary {
   duration_ms: number;
 }
 
-/** One full build: select, build, commit. */
-export async function buildOnce(options: CliOptions, effects: BuildEffects, progress: Progress, inProcess = false): Promise<BuildSummary> {
+/** One full build: select, build, commit; `inProcess` builds in turn, on `runner`'s thread when given. */
+export async function buildOnce(options: CliOptions, effects: BuildEffects, progress: Progress, inProcess = false, runner?: BuildRunner): Promise<BuildSummary> {
   const started = performance.now();
   // A build killed between its two renames leaves no output folder: restore it before anything reads it.
   await recoverOutput(options.out);
@@ -147,7 +159,7 @@ export async function buildOnce(options: CliOptions, effects: BuildEffects, prog
     sourceDateEpoch: process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH) ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
   };
   const jobs = inProcess ? 1 : (options.jobs ?? availableParallelism());
-  const results = reports.length ? await runReports(reports, reportOptions, jobs, !inProcess && options.jobs !== undefined, progress) : [];
+  const results = reports.length ? await runReports(reports, reportOptions, jobs, !inProcess && options.jobs !== undefined, progress, runner) : [];
   for (const result of results) progress.done(describeResult(result));
   const manifest = await writeBuild(options.out, results, performance.now() - started, effects);
   const written = new Set(results.flatMap((r) => r.files.map((f) => f.path)));

@@ -1,6 +1,7 @@
 /**
- * --watch and --serve: rebuild in this process when inputs change (so the
- * chart cache stays warm and unchanged charts are not re-rendered), and
+ * --watch and --serve: rebuild when inputs change, on one build thread that
+ * keeps its caches warm (so unchanged charts are not re-rendered) and is
+ * replaced now and then to hand its memory back (build-worker.ts), and
  * optionally serve the output folder on 127.0.0.1 with live reload.
  */
 import { watch, type FSWatcher } from 'node:fs';
@@ -8,7 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import type { BuildEffects } from '../build.ts';
-import { buildOnce, reportError, type CliOptions, type Progress } from './build-once.ts';
+import { buildOnce, reportError, workerTaskFile, type CliOptions, type Progress } from './build-once.ts';
+import { createBuildWorker } from './build-worker.ts';
 import { messages } from '../support/messages.ts';
 
 // Long enough to merge the truncate-then-write of one save, short enough not to be felt.
@@ -39,10 +41,13 @@ export function injectLiveReload(html: string): string {
 /** Watches and rebuilds until interrupted; returns the exit code. */
 export async function watchBuild(options: CliOptions, effects: BuildEffects, progress: Progress): Promise<number> {
   const clients = new Set<ServerResponse>();
+  // Under vitest (no compiled bundle) the builds run in this thread.
+  const taskFile = workerTaskFile();
+  const runner = taskFile ? createBuildWorker(taskFile) : undefined;
   let first = true;
   const rebuild = async () => {
     try {
-      await buildOnce(options, effects, progress, true);
+      await buildOnce(options, effects, progress, true, runner);
       for (const client of clients) client.write('event: reload\ndata: 1\n\n');
       if (!first) progress.done(messages.watchRebuilt());
     } catch (error) {
@@ -87,6 +92,8 @@ export async function watchBuild(options: CliOptions, effects: BuildEffects, pro
   for (const watcher of watchers) watcher.close();
   for (const client of clients) client.end();
   server?.server.close();
+  await running;
+  await runner?.close();
   return 0;
 }
 
