@@ -184,7 +184,10 @@ export function buildBriefing(input: ContentInput): Briefing {
   if (helpers.problems.length > 0) throw templateError(helpers.problems);
 
   // 3. Parse the Markdown (with footnote definitions appended) and 4. finish the tree.
-  const written = `${markdown}\n\n${helpers.footnoteDefinitions().join('\n\n')}\n`;
+  // A briefing whose notes name sources lists them in full once; the templates may place the list, else it closes the text.
+  const sourceList = helpers.unplacedSources();
+  const body = sourceList ? `${markdown}\n\n## ${messages.sourceListHeading()}\n\n${sourceList}` : markdown;
+  const written = `${body}\n\n${helpers.footnoteDefinitions().join('\n\n')}\n`;
   const { tree, source } = parseWithLiterals(written, helpers.texts);
   const finished = finishTree(tree, (node) => writeOut(sourceSlice(source, node), helpers.texts), input.charts, helpers.refs, templates);
   if (finished.problems.length > 0) throw templateError(finished.problems);

@@ -1,14 +1,22 @@
 /**
  * Citations: the footnote text for each fact the helpers print. One footnote
- * per fact, labelled by its dataset path: a quoted fact names its source and
- * the notes the report declares, a derived figure gives its formula and
- * inputs, a count lists what it counted.
+ * per fact, labelled by its dataset path: a quoted fact names its source in
+ * short form ("Vector (2026)", linked to the source list, where each source
+ * is described in full once) and the notes the report declares, a derived
+ * figure gives its formula and inputs, a count lists what it counted.
  */
 import type { DerivedFigure } from '../dataset/derive.ts';
 import { enumValues, normalizeField } from '../dataset/declare.ts';
 import type { Dataset, FieldSpec } from '../dataset/schema.ts';
 import type { Formatter } from '../text/format.ts';
 import { codePath } from './markdown.ts';
+
+// A list item's anchor: a link with a scheme of our own at the start of the
+// item, which finishTree turns into the item's id (escaped data cannot forge it).
+export const ANCHOR_SCHEME = 'briefing-anchor:';
+
+/** The id of a source's entry in the source list. */
+export const sourceAnchor = (id: string) => `source-${id.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
 /** What the footnotes of one rendering are written from. */
 export interface CitationsOptions {
@@ -28,10 +36,19 @@ export interface Citations {
   citeCount(path: string, entries: string[], table: boolean): string;
   /** Every footnote as a Markdown definition, in order of first citation. */
   definitions(): string[];
+  /** The source list as Markdown: each of the dataset's sources described in full, once. */
+  sourceList(): string;
+  /** Whether any footnote names a source (so the briefing needs its source list). */
+  citesSources(): boolean;
 }
 
 interface Sources extends CitationsOptions {
   notesFor: (path: string[], node: Record<string, unknown>) => string[];
+}
+
+/** What the notes are written with: the sources, and the short form of each (which records that one was named). */
+interface Cited extends Sources {
+  short: (id: string) => string;
 }
 
 /** The footnotes for one rendering, in order of first citation. */
@@ -39,16 +56,18 @@ export function createCitations(options: CitationsOptions): Citations {
   const sources: Sources = { ...options, notesFor: declaredNotes(options.data) };
   const { data, literal } = options;
   const footnotes = new Map<string, string>();
+  let named = false;
+  const cited = { ...sources, short: (id: string) => ((named = true), shortSource(sources, id)) };
   return {
     cite(path, value) {
       if (!footnotes.has(path)) {
         const derived = isDerivedFigure(value) ? value : undefined;
         const source = /^sources\.([^.]+)$/.exec(path)?.[1];
         const body = derived
-          ? describeDerived(sources, derived)
+          ? describeDerived(cited, derived)
           : source
-            ? [citeSource(sources, source), literal(data.sources[source]?.truncation ?? ''), `Dataset: ${codePath(path)}.`]
-            : [...sourceOfFact(sources, path), `Dataset: ${codePath(path)}.`];
+            ? [`${cited.short(source)}.`, `Dataset: ${codePath(path)}.`]
+            : [...sourceOfFact(cited, path), `Dataset: ${codePath(path)}.`];
         footnotes.set(path, body.filter(Boolean).join(' '));
       }
       return `[^${path}]`;
@@ -59,22 +78,32 @@ export function createCitations(options: CitationsOptions): Citations {
       return `[^${label}]`;
     },
     definitions: () => [...footnotes].map(([label, text]) => `[^${label}]: ${text}`),
+    sourceList: () => Object.keys(data.sources).map((id) => `- [](${ANCHOR_SCHEME}${sourceAnchor(id)})${describeSource(sources, id)}`).join('\n'),
+    citesSources: () => named,
   };
 }
 
-/** A source's citation: publication, linked title and details. */
-function citeSource({ data, literal }: Sources, id: string): string {
+/** A source in short, author-date form, linked to its entry in the source list: "Vector (2026)". */
+function shortSource({ data, literal }: Sources, id: string): string {
   const source = data.sources[id];
   if (!source) return literal(id);
-  const when = source.published.as_given;
-  const details = [source.kind, when, source.author ? `by ${source.author}` : '', source.truncated ? 'truncated copy' : ''].filter(Boolean).map((detail) => literal(detail));
+  const year = /^\d{4}/.exec(source.published.period ?? '')?.[0] ?? 'n.d.';
+  return `[${literal(`${source.author ?? source.publication} (${year})`)}](#${sourceAnchor(id)})`;
+}
+
+/** A source described in full: short form, linked title, kind, date as given, author, and what is missing from the copy. */
+function describeSource({ data, literal }: Sources, id: string): string {
+  const source = data.sources[id]!;
+  const year = /^\d{4}/.exec(source.published.period ?? '')?.[0] ?? 'n.d.';
+  const details = [source.kind, source.published.as_given, source.author ? `by ${source.author}` : '', source.author ? `in ${source.publication}` : '', source.truncated ? 'truncated copy' : ''].filter(Boolean).map((detail) => literal(detail));
   // An angle-bracketed destination with <, > and \ escaped keeps any URL whole: it cannot close the link early.
   const title = source.url ? `[${literal(source.title)}](<${source.url.replace(/[<>\\]/g, (c) => `\\${c}`)}>)` : literal(source.title);
-  return `${literal(source.publication)}, “${title}” (${details.join('; ')}).`;
+  const truncation = source.truncation ? ` ${literal(source.truncation)}` : '';
+  return `${literal(`${source.author ?? source.publication} (${year})`)}. “${title}” (${details.join('; ')}).${truncation} Dataset: ${codePath(`sources.${id}`)}.`;
 }
 
 /** A quoted fact's citation and notes. */
-function sourceOfFact(sources: Sources, path: string): string[] {
+function sourceOfFact(sources: Cited, path: string): string[] {
   const { data, literal, resolve, notesFor } = sources;
   // The nearest `source` up the path, and the notes the report declares for
   // the fields of each record on the way ("according to two people briefed...").
@@ -92,22 +121,22 @@ function sourceOfFact(sources: Sources, path: string): string[] {
     }
   }
   if (!source) source = tableSource(data, parts[0] ?? '');
-  return [source ? citeSource(sources, source) : '', ...notes];
+  return [source ? `${sources.short(source)}.` : '', ...notes];
 }
 
 /** A derived figure's footnote: its value, formula, inputs and their sources. */
-function describeDerived(sources: Sources, figure: DerivedFigure): string[] {
+function describeDerived(sources: Cited, figure: DerivedFigure): string[] {
   const { format, literal, resolve } = sources;
   const inputs = figure.inputs.map((path) => {
     const value = resolve(path);
     const shown = isFigureValue(value) ? `${format.figure(value)}${typeof value.period === 'string' ? ` (${format.period(value.period)})` : ''}` : '';
     return shown ? `${codePath(path)} = ${literal(shown)}` : codePath(path);
   });
-  const cited = figure.sources.map((id) => citeSource(sources, id));
+  const cited = figure.sources.map((id) => sources.short(id));
   return [
     `Derived: ${literal(figure.label)}, ${literal(format.figure(figure))}.`,
-    `Computed by the pipeline as ${literal(figure.formula)}, from ${inputs.join('; ')}.`,
-    cited.length ? `Inputs from ${cited.join(' ')}` : '',
+    `Computed as ${literal(figure.formula)}, from ${inputs.join('; ')}.`,
+    cited.length ? `Inputs from ${cited.join(', ')}.` : '',
     `Dataset: ${codePath(figure.id)}.`,
   ];
 }

@@ -59,8 +59,14 @@ export function createHelpers(input: ContentInput, format: Formatter, facts: Tem
   const scope: Scope = { ...facts, input, format, literal, citations, refs, locate };
 
   const { figure, count, cite } = createFigureHelpers(scope);
+  let sourcesPlaced = false;
+  const sourceList: Helper = (args, _options, say, source) => {
+    if (args.length !== 0) return say(messages.templateHelperUsage(source, 'no arguments: {{source-list}} on a line of its own'));
+    sourcesPlaced = true;
+    return `\n\n${citations.sourceList()}\n\n`;
+  };
   // In this order: messages list the helpers as they are here.
-  const registry: Record<string, Helper> = { figure, count, ...createTextHelpers(scope), cite, ...createChartHelpers(scope), ...createTableHelpers(scope), ...createChangeHelpers(scope) };
+  const registry: Record<string, Helper> = { figure, count, ...createTextHelpers(scope), cite, 'source-list': sourceList, ...createChartHelpers(scope), ...createTableHelpers(scope), ...createChangeHelpers(scope) };
   const renderMain = createEnvironment(registry, templates, stack, locate, problems);
 
   return {
@@ -70,6 +76,8 @@ export function createHelpers(input: ContentInput, format: Formatter, facts: Tem
     render: (main: NamedTemplate) => renderMain(main, facts.context),
     texts,
     footnoteDefinitions: citations.definitions,
+    /** The source list, when the notes name a source and no template placed it ({{source-list}}). */
+    unplacedSources: () => (!sourcesPlaced && citations.citesSources() ? citations.sourceList() : undefined),
   };
 }
 
@@ -103,8 +111,19 @@ function createFigureHelpers({ format, paths, literal, citations }: Scope): Reco
   };
 }
 
-/** {{label}}, {{period}}, {{date}}, {{text}} and {{name}}: words from the data, not cited (the figures they go with are). */
-function createTextHelpers({ input, format, paths, literal }: Scope): Record<string, Helper> {
+/**
+ * {{label}}, {{text}} and {{name}}: words from the data, not cited (the
+ * facts they go with are); {{period}} and {{date}}: cited like a figure.
+ */
+function createTextHelpers({ input, format, paths, literal, citations, resolve }: Scope): Record<string, Helper> {
+  // The fact a period or date is cited by: the figure or timing it came from,
+  // or, for a plain string, the dataset path the template wrote when it leads there.
+  const citeOf = (value: unknown, source: string): string => {
+    const tracked = typeof value === 'object' && value !== null ? paths.get(value) : undefined;
+    if (tracked) return citations.cite(tracked, value);
+    const written = /^\{\{~?\s*\S+\s+([A-Za-z_][\w-]*(?:\.[\w-]+)+)\s*~?\}\}$/.exec(source)?.[1];
+    return written && resolve(written) === value ? citations.cite(written, value) : '';
+  };
   return {
     label(args, _options, say, source) {
       const [value, field] = args;
@@ -120,14 +139,14 @@ function createTextHelpers({ input, format, paths, literal }: Scope): Record<str
       if (args.length !== 1 || typeof period !== 'string' || !isPeriod(period, input.data.edition.fiscal_year)) {
         return say(messages.templateHelperUsage(source, 'a period, or a figure or timing with one, e.g. {{period metrics.revenue_2025}}'));
       }
-      return literal(format.period(period));
+      return `${literal(format.period(period))}${citeOf(value, source)}`;
     },
     date(args, _options, say, source) {
       const [value] = args;
       if (args.length !== 1 || typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
         return say(messages.templateHelperUsage(source, 'a YYYY-MM-DD date, e.g. {{date edition.as_of}}'));
       }
-      return literal(format.date(value));
+      return `${literal(format.date(value))}${citeOf(value, source)}`;
     },
     text(args, _options, say, source) {
       const [value] = args;

@@ -4,12 +4,13 @@
  * headings given their ids (the CONTRACT in briefing.ts).
  */
 import { plainText } from '../support/text.ts';
-import type { Heading, Html, Link, Node, Paragraph, Parent, PhrasingContent, Root, RootContent, Text } from 'mdast';
+import type { Heading, Html, Link, ListItem, Node, Paragraph, Parent, PhrasingContent, Root, RootContent, Text } from 'mdast';
 // For the `hProperties` field of mdast node data that headings carry their ids in.
 import type {} from 'mdast-util-to-hast';
 import { messages, type Located } from '../support/messages.ts';
 import type { ChartMeta, OutlineEntry } from './briefing.ts';
 import { CAPTION_SCHEME, FIGURE_SCHEME, REF_SCHEME, type ChartRef } from './helpers.ts';
+import { ANCHOR_SCHEME } from './citations.ts';
 import { MAIN, type NamedTemplate } from './templates.ts';
 
 interface Finished {
@@ -28,6 +29,7 @@ export function finishTree(tree: Root, markdownOf: (node: Node) => string, chart
   for (const ref of refs) if (!numbers.has(ref.chartId)) problems.push(ref.at);
   // 2. Headings get unique ids; reserved prefixes keep them clear of figure, table and footnote ids.
   const ids = new Set([...numbers.keys()].map((id) => `fig-${id}`));
+  anchorListItems(tree, ids);
   const outline = identifyHeadings(tree, ids);
   // 3. Links: cross-references become "Figure N"; autolinked data turns back into text; only http(s) and known anchors stay.
   resolveLinks(tree, { numbers, ids, markdownOf, report: (problem) => problems.push(problem), inTemplates: locateIn(templates) });
@@ -84,6 +86,21 @@ function placeFigures(tree: Root, charts: ChartMeta[]): Map<string, number> {
   return numbers;
 }
 
+/** List items opening with an anchor placeholder (the source list's entries) take its id, which joins `ids`. */
+function anchorListItems(tree: Root, ids: Set<string>): void {
+  walk(tree, (node) => {
+    if (node.type !== 'listItem') return;
+    const item = node as ListItem;
+    const first = item.children[0];
+    const link = first?.type === 'paragraph' ? first.children[0] : undefined;
+    if (link?.type !== 'link' || !link.url.startsWith(ANCHOR_SCHEME)) return;
+    const id = link.url.slice(ANCHOR_SCHEME.length);
+    (first as Paragraph).children.shift();
+    ids.add(id);
+    item.data = { ...item.data, hProperties: { ...item.data?.hProperties, id } };
+  });
+}
+
 /** Gives every heading an id unique among `ids` (which it adds them to); returns the outline. */
 function identifyHeadings(tree: Root, ids: Set<string>): OutlineEntry[] {
   const outline: OutlineEntry[] = [];
@@ -92,7 +109,7 @@ function identifyHeadings(tree: Root, ids: Set<string>): OutlineEntry[] {
     const heading = node as Heading;
     const text = plainText(heading.children);
     let slug = slugify(text);
-    if (/^(?:fig|table|user-content|footnote)-/.test(slug)) slug = `section-${slug}`;
+    if (/^(?:fig|table|user-content|footnote|source)-/.test(slug)) slug = `section-${slug}`;
     let id = slug;
     for (let n = 2; ids.has(id); n++) id = `${slug}-${n}`;
     ids.add(id);

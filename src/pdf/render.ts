@@ -349,6 +349,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
   visit(briefing.tree, (node) => {
     if (node.type === 'heading') registerDest(ctx, headingId(node));
     if (node.type === 'figure') registerDest(ctx, node.identifier);
+    if (node.type === 'listItem' && itemId(node)) registerDest(ctx, itemId(node)!);
     if (node.type === 'table') {
       const id = tableLabel(node).identifier;
       if (id) registerDest(ctx, id);
@@ -364,6 +365,8 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
 }
 
 const NOTES_ID = 'notes';
+/** 8.5 pt notes set about 95 characters in 360 pt, as 10.5 pt text sets 70 in BODY_MEASURE. */
+const NOTES_MEASURE = 360;
 
 function registerDest(ctx: Context, id: string): string {
   let name = ctx.dests.get(id);
@@ -1008,9 +1011,13 @@ function listBoxes(ctx: Context, list: List, frame: Frame, text: TextStyle, pare
     const first = body[0];
     if (!first) return;
     first.spaceBefore = index === 0 && depth === 0 ? SPACE.list : list.spread ? SPACE.spreadItem : SPACE.item;
+    // An item with an id (a source list entry) is a link target.
+    const dest = itemId(item) ? ctx.dests.get(itemId(item)!) : undefined;
+    if (dest) first.dest = dest;
     const draw = first.draw;
     const labelLine = toLine(ctx, [{ text: fitGlyphs(ctx, label, text.face), style: { ...baseStyle(text), color: COLOR.navy } }]);
     first.draw = (r, y, gap) => {
+      if (dest) r.doc.addNamedDestination(dest, 'XYZ', frame.x, y - 6, null as unknown as number);
       // The label comes first in the item, as it reads.
       drawLine(r, labelLine, list.ordered ? frame.x + indent - 5 - labelLine.width : frame.x + 2, y, text, { type: 'Lbl', parent: itemTag });
       draw(r, y, gap);
@@ -1018,6 +1025,12 @@ function listBoxes(ctx: Context, list: List, frame: Frame, text: TextStyle, pare
     boxes.push(...body);
   });
   return boxes;
+}
+
+/** The id finishTree gave a list item, if any. */
+function itemId(item: ListItem): string | undefined {
+  const id = (item.data as { hProperties?: { id?: unknown } } | undefined)?.hProperties?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 function listDepth(tag: Tag | null): number {
@@ -1419,7 +1432,10 @@ function buildNotes(tree: Root, ctx: Context, parent: Tag): Box[] {
   });
   const numbered = [...ctx.noteNumbers.entries()].filter(([id]) => definitions.has(id));
   if (!numbered.length) return [];
-  const frame = ctx.geometry.body;
+  // Notes are set smaller than the text, so their column reaches into the
+  // left rail: the same characters a line as the reading column.
+  const { body } = ctx.geometry;
+  const frame = { x: body.x + body.width - NOTES_MEASURE, width: NOTES_MEASURE };
   const boxes = headingBoxes(
     ctx,
     { type: 'heading', depth: 2, children: [{ type: 'text', value: 'Notes' }], data: { hProperties: { id: NOTES_ID } } } as Heading,
@@ -1436,7 +1452,7 @@ function buildNotes(tree: Root, ctx: Context, parent: Tag): Box[] {
     const body = buildBlocks(ctx, definition.children, inner, TEXT.note, noteTag, 'nested');
     const first = body[0];
     if (!first) continue;
-    first.spaceBefore = 5;
+    first.spaceBefore = 3;
     first.dest = noteDest(ctx, number);
     const draw = first.draw;
     const backLink: LinkTarget = { dest: noteRefDest(ctx, number), label: `Back to the text of note ${number}` };

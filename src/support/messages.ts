@@ -120,6 +120,8 @@ export const messages = {
   templateMissingData: (path: string, known: readonly string[]) =>
     `"${path}" is not in the dataset (check the spelling; defined at that level: ${known.join(', ') || 'nothing'})`,
   templateHelperUsage: (text: string, usage: string) => `${text}: expects ${usage}`,
+  /** The heading of the source list the engine adds when no template placed it. */
+  sourceListHeading: () => 'Sources',
   templateWrongKind: (text: string, expected: string, got: string) => `${text}: this helper formats ${expected}, but the value is ${got} (pick the helper for its unit)`,
   templateUntracked: (text: string) =>
     `${text}: the value is not a fact from the dataset, so it cannot be cited (pass a dataset path such as metrics.revenue_2025, not a computed or literal value)`,

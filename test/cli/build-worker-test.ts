@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, isStale } from '../../bin/build.js';
 import { loadReports, nodeEffects } from '../../src/build.ts';
 import { createBuildWorker } from '../../src/cli/build-worker.ts';
 import type { WorkerOutcome } from '../../src/cli/worker.ts';
@@ -15,7 +14,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 let out: string;
 
 beforeAll(async () => {
-  if (isStale()) await compile();
+  // The task file loads dist/: compile it first if src/ changed since (as the launcher does).
+  const launcher = (await import(join(ROOT, 'bin', 'build.js'))) as { isStale(): boolean; compile(): Promise<void> };
+  if (launcher.isStale()) await launcher.compile();
   out = mkdtempSync(join(tmpdir(), 'briefing-build-worker-'));
 }, 120_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));

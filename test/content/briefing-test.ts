@@ -1,4 +1,4 @@
-import type { FootnoteDefinition, FootnoteReference, Heading, Link, Node, Parent, Root, Table, Text } from 'mdast';
+import type { FootnoteDefinition, FootnoteReference, Heading, Link, ListItem, Node, Parent, Root, Table, Text } from 'mdast';
 import { describe, expect, it } from 'vitest';
 import { buildBriefing, type FigureNode } from '../../src/content/briefing.ts';
 import { plainText } from '../../src/support/text.ts';
@@ -115,12 +115,38 @@ describe('buildBriefing with the shipped templates', () => {
     expect(checked).toBeGreaterThan(20);
   });
 
+  it('describes each source in full once, in the source list, and links every short citation to it', () => {
+    const source = data.sources.vector!;
+    const items = all<ListItem>(briefing.tree, 'listItem').filter((item) => (item.data?.hProperties as { id?: string } | undefined)?.id === 'source-vector');
+    expect(items).toHaveLength(1);
+    const entry = plainText(items[0]!.children);
+    for (const fact of [source.publication, source.title, source.kind, source.published.as_given, source.truncation!, 'sources.vector']) expect(entry).toContain(fact);
+    const everything = plainText(briefing.tree.children);
+    expect(everything.split(source.title).length - 1, 'the title appears once').toBe(1);
+    expect(everything.split(source.published.as_given).length - 1, 'the date as given appears once').toBe(1);
+    const shorts = all<Link>(briefing.tree, 'link').filter((link) => plainText(link.children) === `Vector (${source.published.period!.slice(0, 4)})`);
+    expect(shorts.length).toBeGreaterThan(20);
+    expect(new Set(shorts.map((link) => link.url))).toEqual(new Set(['#source-vector']));
+  });
+
+  it('keeps in the notes every dataset path, formula, input and declared attribution', () => {
+    const notes = all<FootnoteDefinition>(briefing.tree, 'footnoteDefinition').map((d) => [d.identifier, plainText(d.children)] as const);
+    for (const [id, text] of notes) expect(text, id).toContain(`Dataset: ${id.replace(/^count\./, '')}.`);
+    const text = new Map(notes);
+    // The declared attribution of a reported deal and the status notes survive the short form.
+    const deepseek = [...text].filter(([id]) => id.startsWith('rounds.deepseek') || id.startsWith('deals.deepseek')).map(([, t]) => t).join(' ');
+    expect(deepseek).toMatch(/attributes it to people it does not name/);
+    const claims = [...text].filter(([id]) => id.startsWith('claims.')).map(([, t]) => t);
+    expect(claims.length).toBeGreaterThan(0);
+    for (const claim of claims) expect(claim).toMatch(/Stated by the source as fact\.|This is the source's analysis, not a reported fact\./);
+  });
+
   it('cites quoted facts by source and dataset path, derived ones by formula and inputs', () => {
     const definitions = new Map(all<FootnoteDefinition>(briefing.tree, 'footnoteDefinition').map((d) => [d.identifier, plainText(d.children)]));
     const vnet = definitions.get('deals.vnet.amount');
-    expect(vnet).toContain(data.sources.vector!.publication);
-    expect(vnet).toContain(data.sources.vector!.title);
-    expect(vnet).toContain(data.sources.vector!.published.as_given);
+    // In short form: the source's publication and year, not its whole description.
+    expect(vnet).toContain(`${data.sources.vector!.publication} (${data.sources.vector!.published.period!.slice(0, 4)})`);
+    expect(vnet).not.toContain(data.sources.vector!.title);
     expect(vnet).toContain('deals.vnet.amount');
 
     const implied = definitions.get('derived.vnet_implied_value')!;

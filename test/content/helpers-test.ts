@@ -1,4 +1,4 @@
-import type { FootnoteDefinition, FootnoteReference, Link, Parent, Text } from 'mdast';
+import type { FootnoteDefinition, FootnoteReference, Link, Parent, Root, Text } from 'mdast';
 import { describe, expect, it } from 'vitest';
 import { buildBriefing } from '../../src/content/briefing.ts';
 import { plainText } from '../../src/support/text.ts';
@@ -75,14 +75,24 @@ describe('helpers', () => {
     expect(all(tree, 'footnoteReference')).toEqual([]);
   });
 
-  it('formats periods, dates, names and text without citing them', () => {
+  it('formats names and text uncited, and cites periods and dates like the figures they date', () => {
     const tree = single(
       'In {{period metrics.shipments_ev_2025}} and {{period metrics.share_q1_2026}}, as of {{date edition.as_of}}: {{name entities.vnet}} is {{name entities.vnet full=true}}, {{text entities.vnet.role}}.',
     );
-    expect(plainText(tree.children)).toBe(
+    const body = { type: 'root', children: tree.children.filter((node) => node.type !== 'footnoteDefinition' && node.type !== 'list' && node.type !== 'heading') } as Root;
+    expect(plainText(body.children)).toBe(
       `In ${data.metrics.shipments_ev_2025!.period} and Q1 2026, as of 29 November 2026: ${data.entities.vnet!.short_name} is ${data.entities.vnet!.name}, ${data.entities.vnet!.role}.`,
     );
-    expect(all(tree, 'footnoteReference')).toEqual([]);
+    // A period cites the figure it dates (the same note as the figure), a date the field it was written from.
+    expect(all<FootnoteReference>(tree, 'footnoteReference').map((r) => r.identifier)).toEqual(['metrics.shipments_ev_2025', 'metrics.share_q1_2026', 'edition.as_of']);
+    const notes = new Map(all<FootnoteDefinition>(tree, 'footnoteDefinition').map((d) => [d.identifier, plainText(d.children)]));
+    expect(notes.get('metrics.share_q1_2026')).toContain('Dataset: metrics.share_q1_2026.');
+    expect(notes.get('edition.as_of')).toBe('Dataset: edition.as_of.');
+  });
+
+  it('cites a period given as a plain string only where the template names its dataset path', () => {
+    const cited = single('{{#with metrics.share_q1_2026}}{{period period}}{{/with}} and {{period metrics.share_q1_2026.period}}');
+    expect(all<FootnoteReference>(cited, 'footnoteReference').map((r) => r.identifier)).toEqual(['metrics.share_q1_2026.period']);
   });
 
   it('re-uses one footnote for repeated uses of a fact', () => {

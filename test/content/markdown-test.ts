@@ -43,7 +43,8 @@ describe('escaping', () => {
     const dataset = structuredClone(data);
     dataset.sources.vector!.url = url;
     const tree = single('Cited.{{cite sources.vector}}', dataset);
-    expect(all<Link>(tree, 'link').map((link) => link.url)).toEqual([url]);
+    // The short citation links to the source list, whose entry links to the source.
+    expect(all<Link>(tree, 'link').map((link) => link.url)).toEqual([url, '#source-vector']);
     expect(all(tree, 'html')).toEqual([]);
   });
 

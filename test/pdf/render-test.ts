@@ -332,7 +332,7 @@ function describeEdition(name: string, load: () => Promise<Edition>, skip = fals
     it('links cross-references ("Figure 1") to the page of their figure', async () => {
       const anchors: string[] = [];
       visitMdast(briefing.tree, (node) => {
-        if (node.type === 'link' && (node as Link).url.startsWith('#')) anchors.push(textOf(node));
+        if (node.type === 'link' && (node as Link).url.startsWith('#fig-')) anchors.push(textOf(node));
       });
       expect(anchors.length).toBeGreaterThan(0);
       const figurePages = new Map<string, number>();
@@ -442,6 +442,63 @@ describeEdition('renderPdf on the fixture briefing', async () => ({ briefing: bu
 
 // The real briefing: dataset -> charts -> content, as the build runs them, once the templates exist.
 describeEdition('renderPdf on the real briefing', loadRealEdition, !hasRealEdition());
+
+// The notes in short form: how much paper they take, and where their source links lead.
+describe.skipIf(!hasRealEdition())('renderPdf on the real briefing: the notes', () => {
+  let pdf: PDFDocumentProxy;
+  let briefing: Briefing;
+  beforeAll(async () => {
+    const edition = await loadRealEdition();
+    briefing = edition.briefing;
+    pdf = await open(await renderPdf(briefing, edition.charts, edition.fonts, OPTIONS));
+  });
+
+  /** Each page's text items outside artifacts, with their baselines (pdf units, from the page's foot). */
+  const lines = async (n: number) => {
+    const content = await (await pdf.getPage(n)).getTextContent({ includeMarkedContent: true });
+    const found: { str: string; y: number }[] = [];
+    let artifact = 0;
+    for (const item of content.items as (TextItemLike & { transform?: number[] })[]) {
+      if (item.type === 'beginMarkedContentProps' || item.type === 'beginMarkedContent') artifact += item.tag === 'Artifact' || artifact ? 1 : 0;
+      else if (item.type === 'endMarkedContent') artifact = Math.max(0, artifact - 1);
+      else if (!artifact && item.str?.trim()) found.push({ str: item.str, y: item.transform![5]! });
+    }
+    return found;
+  };
+
+  it('run to at most 1.5 A4 pages, from the notes heading to the last note', async () => {
+    // A4 in points, and the text block computeGeometry gives it (80 pt top, 70 pt bottom margin).
+    const height = 841.89;
+    const block = height - 80 - 70;
+    let first: { page: number; y: number } | undefined;
+    for (let n = 1; n <= pdf.numPages && !first; n++) {
+      const heading = (await lines(n)).find((item) => item.str === 'Notes');
+      // The contents page lists "Notes" too; the heading is the last page's or a later one's, followed by note 1.
+      if (heading && (await lines(n)).some((item) => item.str === '1.' && item.y < heading.y)) first = { page: n, y: heading.y };
+    }
+    expect(first, 'the notes heading').toBeDefined();
+    const last = await lines(pdf.numPages);
+    const end = Math.min(...last.map((item) => item.y));
+    const pages = ((pdf.numPages - first!.page) * block + (first!.y - end)) / block;
+    expect(pages).toBeGreaterThan(0.3);
+    expect(pages).toBeLessThanOrEqual(1.5);
+  });
+
+  it('link each short source to the page of its entry in the source list', async () => {
+    const entryPage = new Map<string, number>();
+    for (let n = 1; n <= pdf.numPages; n++) if ((await lines(n)).some((item) => item.str.includes(briefing.meta.title) === false && item.str.includes('CATL closes the loop on AI compute'))) entryPage.set('vector', n);
+    expect(entryPage.get('vector')).toBeDefined();
+    let links = 0;
+    for (let n = 1; n <= pdf.numPages; n++) {
+      for (const annotation of await (await pdf.getPage(n)).getAnnotations()) {
+        if (!/^Vector \(\d{4}\)$/.test(String(annotation.contentsObj?.str ?? ''))) continue;
+        expect(await destinationPage(pdf, annotation.dest)).toBe(entryPage.get('vector'));
+        links++;
+      }
+    }
+    expect(links).toBeGreaterThan(20);
+  });
+});
 
 describe('renderPdf on the fixture: constructs the real briefing may not use', () => {
   const briefing = buildFixtureBriefing();
