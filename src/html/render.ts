@@ -56,6 +56,7 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
     if (node.tagName === 'td' || node.tagName === 'th') moveAlignToClass(node);
     return node;
   });
+  placeNotes(content);
   separateCitations(content);
   const body = groupSections(content.children);
   const article = element('article', { ariaLabelledBy: [PAGE_IDS.title] }, body);
@@ -324,6 +325,65 @@ function imageAsText(image: Element): Element {
   return element('span', { className: ['image-alt'] }, [text(alt)]);
 }
 
+/**
+ * Notes in place, with no script: each marker becomes a button that opens
+ * its note in a popover beside the text (the `popovertarget` attribute), and
+ * the full list stays at the end, for print and for readers who want it.
+ * The button keeps the marker's id, so the list's back-links still land on it.
+ */
+function placeNotes(content: Root): void {
+  const notes = collectNotes(content);
+  const placed = new Set<string>();
+  const visit = (node: Element | Root) => {
+    for (const child of node.children) {
+      if (child.type !== 'element') continue;
+      const ref = child.tagName === 'sup' ? child.children.find((c): c is Element => c.type === 'element' && c.properties.dataFootnoteRef !== undefined) : undefined;
+      const target = typeof ref?.properties.href === 'string' ? ref.properties.href.slice(1) : '';
+      const note = notes.get(target);
+      if (!ref || !note) {
+        visit(child);
+        continue;
+      }
+      const number = textOf(ref);
+      const popover = `note-pop-${target.replace(/^user-content-fn-/, '')}`;
+      const button = element('button', { type: 'button', id: ref.properties.id, className: ['note-ref'], popoverTarget: popover, dataFootnoteRef: '', ariaLabel: `Note ${number}` }, [text(number)]);
+      // The popover sits in the marker's <sup>, so adjacent markers stay neighbours ("1,2").
+      const pop = placed.has(popover) ? [] : [element('span', { id: popover, popover: 'auto', className: ['note-pop'] }, [element('strong', {}, [text(`Note ${number}. `)]), ...note, text(' '), element('a', { href: `#${target}`, className: ['note-pop-list'] }, [text('In the notes')])])];
+      placed.add(popover);
+      child.children = child.children.flatMap((c) => (c === ref ? [button, ...pop] : [c]));
+    }
+  };
+  visit(content);
+}
+
+/** Each footnote's text as phrasing content (its paragraphs run on, without the back-links), by the list item's id. */
+function collectNotes(content: Root): Map<string, ElementContent[]> {
+  const notes = new Map<string, ElementContent[]>();
+  const walk = (node: Element | Root) => {
+    for (const child of node.children) {
+      if (child.type !== 'element') continue;
+      if (child.tagName === 'li' && typeof child.properties.id === 'string' && child.properties.id.startsWith('user-content-fn-')) {
+        const paragraphs = child.children.filter((c): c is Element => c.type === 'element' && c.tagName === 'p');
+        const inline = paragraphs.flatMap((p, i) => [...(i ? [text(' ')] : []), ...structuredClone(p.children).filter((c) => !(c.type === 'element' && c.properties.dataFootnoteBackref !== undefined))]);
+        notes.set(child.properties.id, trimEnd(inline));
+      } else walk(child);
+    }
+  };
+  walk(content);
+  return notes;
+}
+
+/** Drops the trailing space a removed back-link leaves. */
+function trimEnd(nodes: ElementContent[]): ElementContent[] {
+  const last = nodes.at(-1);
+  if (last?.type === 'text') last.value = last.value.trimEnd();
+  return nodes;
+}
+
+function textOf(node: Element): string {
+  return node.children.map((c) => (c.type === 'text' ? c.value : c.type === 'element' ? textOf(c) : '')).join('');
+}
+
 /** Puts a comma between adjacent citation numbers, so [^a][^b] reads 1,2 rather than 12. */
 function separateCitations(node: Element | Root): void {
   const isCitation = (child: ElementContent | RootContent | undefined): child is Element =>
@@ -525,6 +585,11 @@ tbody tr:nth-child(even){background:var(--surface)}
 
 sup{line-height:0;font-size:.72em}
 [data-footnote-ref]{padding:0 .1em;font-weight:700}
+.note-ref{font:inherit;font-weight:700;color:var(--link);background:none;border:0;padding:0 .15em;margin:0;cursor:pointer;text-decoration:underline;text-underline-offset:.15em}
+.note-ref:focus-visible{outline:2px solid var(--link);outline-offset:1px}
+.note-pop{max-width:min(26rem,calc(100vw - 2rem));margin:.35rem;padding:.7rem .85rem;border:1px solid var(--rule);border-radius:.4rem;background:var(--bg);color:var(--text);font-size:.9rem;line-height:1.45;text-align:left;overflow-wrap:anywhere;box-shadow:0 .3rem 1.2rem rgb(0 0 0/.18)}
+@supports (position-area:bottom){.note-pop{position-area:bottom span-right;position-try-fallbacks:flip-inline,flip-block;inset:auto;margin:.35rem 0}}
+.note-pop-list{display:inline-block;margin-left:.3rem;white-space:nowrap}
 .footnotes{margin-top:3rem;font-size:.95rem;line-height:1.5}
 .footnotes h2{font-size:1.25rem}
 .footnotes ol{padding-left:1.6rem}

@@ -145,7 +145,7 @@ describe('renderHtml', () => {
 
   it('shows every paragraph, heading and table cell the content holds', () => {
     const { page } = render();
-    const isCitation = (e: Element) => e.tagName === 'sup' && byTag(e, 'a').some((a) => a.properties.dataFootnoteRef !== undefined);
+    const isCitation = (e: Element) => e.tagName === 'sup' && all(e, (c) => c.properties.dataFootnoteRef !== undefined).length > 0;
     const pageText = squash(textOf(one(page, 'article'), isCitation));
     const texts = authoredTexts(buildFixtureBriefing().tree).filter(Boolean);
     expect(texts.length).toBeGreaterThan(10);
@@ -160,17 +160,28 @@ describe('renderHtml', () => {
     const anchors = byTag(page, 'a').map((a) => String(a.properties.href));
     for (const href of anchors.filter((h) => h.startsWith('#'))) expect(ids, href).toContain(decodeURIComponent(href.slice(1)));
 
-    const refs = all(page, (e) => e.tagName === 'a' && e.properties.dataFootnoteRef !== undefined);
+    // Each marker is a button opening its note beside the text; the list at the end links back to it.
+    const refs = all(page, (e) => e.tagName === 'button' && e.properties.dataFootnoteRef !== undefined);
     const citedInFixture = FIXTURE_MARKDOWN.match(/\[\^\w+\](?!:)/g) ?? [];
     expect(refs).toHaveLength(citedInFixture.length);
     for (const ref of refs) {
-      const note = all(page, (e) => e.properties.id === String(ref.properties.href).slice(1))[0]!;
+      const popover = all(page, (e) => e.properties.id === ref.properties.popoverTarget)[0]!;
+      expect(popover.properties.popover).toBe('auto');
+      const toList = all(popover, (e) => e.tagName === 'a' && e.properties.className?.toString() === 'note-pop-list')[0]!;
+      const note = all(page, (e) => e.properties.id === String(toList.properties.href).slice(1))[0]!;
       expect(note.tagName).toBe('li');
+      // The popover says what the note in the list says.
+      const noteText = squash(textOf(note, (e) => e.properties.dataFootnoteBackref !== undefined));
+      expect(squash(textOf(popover))).toBe(`Note ${textOf(ref)}. ${noteText} In the notes`);
+      expect(ref.properties.ariaLabel).toBe(`Note ${textOf(ref)}`);
       // The note links back to this very citation.
       const back = all(note, (e) => e.tagName === 'a' && e.properties.dataFootnoteBackref !== undefined);
       expect(back.map((a) => a.properties.href)).toContain(`#${ref.properties.id}`);
       expect(back.every((a) => typeof a.properties.ariaLabel === 'string' && a.properties.ariaLabel.length > 0)).toBe(true);
     }
+    // One popover per note, however often it is cited.
+    const popovers = all(page, (e) => e.properties.popover !== undefined);
+    expect(popovers).toHaveLength(new Set(refs.map((r) => r.properties.popoverTarget)).size);
     // Adjacent citations read "1,2", not "12".
     const adjacent = FIXTURE_MARKDOWN.match(/\]\[\^/g) ?? [];
     expect(adjacent.length).toBeGreaterThan(0);
@@ -299,13 +310,17 @@ describe('renderHtml on the real briefing', () => {
     const { briefing, charts } = await buildRealBriefing();
     const html = renderHtml(briefing, charts, fonts);
     const page = fromHtml(html);
-    const isCitation = (e: Element) => e.tagName === 'sup' && byTag(e, 'a').some((a) => a.properties.dataFootnoteRef !== undefined);
+    const isCitation = (e: Element) => e.tagName === 'sup' && all(e, (c) => c.properties.dataFootnoteRef !== undefined).length > 0;
     // The article holds the notes too, so the footnote texts are checked with the body.
     const article = one(page, 'article');
     const pageText = squash(textOf(article, isCitation));
     const texts = authoredTexts(briefing.tree).filter(Boolean);
     expect(texts.length).toBeGreaterThan(30);
     for (const text of texts) expect(pageText).toContain(text);
+    // Each source is described in full once on the whole page, popovers and notes included.
+    const whole = squash(textOf(article));
+    // The full description (kind, date as given, state of the copy); figure source lines name the title and period only.
+    expect(whole.split('news analysis; undated; internal references place it in spring 2026; truncated copy').length - 1).toBe(1);
     // One figure per figure node, numbered as the content numbered it.
     const figureNodes = briefing.tree.children.filter((node) => node.type === 'figure');
     const figures = byTag(article, 'figure');

@@ -484,6 +484,13 @@ describe.skipIf(!hasRealEdition())('renderPdf on the real briefing: the notes', 
     expect(pages).toBeLessThanOrEqual(1.5);
   });
 
+  it('describe the source in full once in the whole PDF', async () => {
+    let text = '';
+    for (let n = 1; n <= pdf.numPages; n++) text += `${(await lines(n)).map((item) => item.str).join(' ')} `;
+    // The full description (kind, date as given, state of the copy); figure source lines name the title and period only.
+    expect(text.replace(/\s+/g, ' ').split('news analysis; undated; internal references place it in spring 2026; truncated copy').length - 1).toBe(1);
+  });
+
   it('link each short source to the page of its entry in the source list', async () => {
     const entryPage = new Map<string, number>();
     for (let n = 1; n <= pdf.numPages; n++) if ((await lines(n)).some((item) => item.str.includes(briefing.meta.title) === false && item.str.includes('CATL closes the loop on AI compute'))) entryPage.set('vector', n);
