@@ -121,6 +121,34 @@ function describeEdition(name: string, getFile: () => string) {
       });
     }
 
+    it('opens a note beside its marker with no script on the page, keyboard first, axe-clean in both schemes', async () => {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const { page, errors } = await open(getFile(), { width: 360, colorScheme });
+        expect(await page.$$eval('script', (nodes) => nodes.length)).toBe(0);
+        const marker = page.locator('button.note-ref').first();
+        const target = await marker.getAttribute('popovertarget');
+        const popover = page.locator(`[id="${target}"]`);
+        expect(await popover.isVisible()).toBe(false);
+        await marker.focus();
+        await page.keyboard.press('Enter');
+        expect(await popover.isVisible()).toBe(true);
+        expect(await popover.textContent()).toMatch(/^Note 1\. .+ In the notes$/s);
+        // Beside the text: it opens within the screen, below its marker.
+        const [m, b] = [await marker.boundingBox(), await popover.boundingBox()];
+        expect(b!.x).toBeGreaterThanOrEqual(0);
+        expect(b!.x + b!.width).toBeLessThanOrEqual(360);
+        expect(b!.y).toBeGreaterThanOrEqual(m!.y);
+        expect(await runAxe(page)).toEqual([]);
+        if (screenshotDir && colorScheme === 'light') await page.screenshot({ path: join(screenshotDir, `${name}-phone-note.png`) });
+        // Escape closes it and the focus is back on the marker.
+        await page.keyboard.press('Escape');
+        expect(await popover.isVisible()).toBe(false);
+        expect(await page.evaluate(() => (document as unknown as { activeElement: { id: string } }).activeElement.id)).toBe(await marker.getAttribute('id'));
+        expect(errors).toEqual([]);
+        await page.context().close();
+      }
+    });
+
     it('does not scroll sideways on a 360 px phone, in either scheme', async () => {
       for (const colorScheme of ['light', 'dark'] as const) {
         const { page } = await open(getFile(), { width: 360, colorScheme });
@@ -160,7 +188,10 @@ function describeEdition(name: string, getFile: () => string) {
         maxBuffer: 16 * 1024 * 1024,
       }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
       const report = JSON.parse(stdout || stderr) as { messages: { type: string; subType?: string; message: string; lastLine?: number }[] };
-      const errors = report.messages.filter((m) => m.type === 'error' || m.subType === 'fatal');
+      // The checker's CSS grammar predates CSS Anchor Positioning (shipped in Chromium 125), which
+      // places a note's popover beside its marker; those two property names, and nothing else, it may not know.
+      const unknownToChecker = /^CSS: “(position-area|position-try-fallbacks)”: Property “\1” doesn't exist\.$/;
+      const errors = report.messages.filter((m) => (m.type === 'error' || m.subType === 'fatal') && !unknownToChecker.test(m.message));
       expect(errors.map((m) => `${m.lastLine ?? '?'}: ${m.message}`)).toEqual([]);
     });
   });
