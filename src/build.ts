@@ -15,6 +15,7 @@
  *     ─▶ OutputFile[]
  *   OutputFile[] + manifest ─commitOutputs─▶ output/ (all or nothing)     (write.ts)
  */
+import type { PdfEditionLink } from './html/render.ts';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChartCache, ChartSource, RenderedChart } from './charts/render.ts';
@@ -364,16 +365,19 @@ export async function buildReport(report: Report, options: ReportOptions, effect
     const { standaloneSvg } = await import('./charts/render.ts');
     for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, standaloneSvg(chart));
   }
-  if (formats.has('html')) {
-    const { renderHtml } = await import('./html/render.ts');
-    await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff)));
-  }
+  // The PDF first, so the HTML edition can link to it with its size.
+  const pdfs: PdfEditionLink[] = [];
   if (formats.has('pdf')) {
     const epoch = options.sourceDateEpoch;
     const creationDate = epoch !== undefined ? new Date(epoch * 1000) : new Date(`${data.edition.as_of}T00:00:00Z`);
     const { renderPdf } = await import('./pdf/render.ts');
-    const pdf = await time('pdf', () => renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate }));
+    const pdf = await time('pdf', () => renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate, htmlUrl: report.html_url }));
     add(`${report.id}.pdf`, pdf);
+    pdfs.push({ href: `${report.id}.pdf`, paper, bytes: pdf.byteLength });
+  }
+  if (formats.has('html')) {
+    const { renderHtml } = await import('./html/render.ts');
+    await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff, { pdfs })));
   }
 
   return {

@@ -26,6 +26,8 @@ const reportSpec = z.strictObject({
   templates: relativePath,
   charts: relativePath.optional(),
   editions: relativePath.optional(),
+  /** Where the HTML edition is published: the PDF's first page gives this address. */
+  html_url: z.string().regex(/^https?:\/\/\S+$/i, { message: 'must be an http(s) address, e.g. https://example.com/briefing.html' }).optional(),
   paper: z.enum(['a4', 'letter'], { message: 'must be a4 or letter' }).default('a4'),
   formats: z
     .array(z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }))
@@ -38,8 +40,10 @@ export const reportsSpec = z.strictObject({
 });
 
 export type ReportsSpec = z.input<typeof reportsSpec>;
-export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions' | 'charts'>> & {
+export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editions' | 'charts' | 'html_url'>> & {
   title: string;
+  /** Where the HTML edition is published, if the config says. */
+  html_url?: string;
   editions: string;
   /** The charts folder; none when the report has no charts. */
   charts?: string;

@@ -25,8 +25,20 @@ import { remembered } from '../support/recent.ts';
  */
 const PAGE_IDS = { main: 'briefing_main', title: 'briefing_title', toc: 'briefing_contents' } as const;
 
+/** A PDF edition the same build writes, which the HTML edition links to. */
+export interface PdfEditionLink {
+  /** Relative to the HTML file. */
+  href: string;
+  paper: 'a4' | 'letter';
+  bytes: number;
+}
+
+export interface HtmlOptions {
+  pdfs?: PdfEditionLink[];
+}
+
 /** Renders the briefing as one self-contained, script-free HTML page. */
-export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: FontBytes): string {
+export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: FontBytes, options: HtmlOptions = {}): string {
   const { meta } = briefing;
   // 1. mdast -> hast, with figures and footnotes
   const chartsById = new Map(charts.map((chart) => [chart.id, chart]));
@@ -86,7 +98,7 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
         ]),
         element('body', {}, [
           element('a', { className: ['skip-link'], href: `#${PAGE_IDS.main}` }, [text('Skip to the briefing')]),
-          renderMasthead(briefing),
+          renderMasthead(briefing, options.pdfs ?? []),
           element('div', { className: ['layout'] }, [
             toc,
             element('main', { id: PAGE_IDS.main }, [article]),
@@ -122,7 +134,19 @@ function renderFontFaces(fonts: FontBytes): string {
 // ---------------------------------------------------------------------------
 // Page furniture
 
-function renderMasthead(briefing: Briefing): Element {
+const PAPER_NAMES = { a4: 'A4', letter: 'US Letter' } as const;
+
+/** "PDF, A4, 412 KB" for each PDF edition, linked. */
+function pdfLinks(pdfs: PdfEditionLink[]): ElementContent[] {
+  if (!pdfs.length) return [];
+  const links = pdfs.flatMap((pdf, i) => [
+    ...(i ? [text(' · ')] : []),
+    element('a', { href: pdf.href, type: 'application/pdf' }, [text(`PDF, ${PAPER_NAMES[pdf.paper]}, ${Math.max(1, Math.round(pdf.bytes / 1024)).toLocaleString('en-US')} KB`)]),
+  ]);
+  return [element('p', { className: ['editions'] }, [text('Also as '), ...links])];
+}
+
+function renderMasthead(briefing: Briefing, pdfs: PdfEditionLink[]): Element {
   const { meta } = briefing;
   return element('header', { className: ['masthead'] }, [
     element('div', { className: ['masthead-inner'] }, [
@@ -135,6 +159,7 @@ function renderMasthead(briefing: Briefing): Element {
           element('time', { dateTime: meta.asOf }, [text(meta.asOfLabel)]),
           ...(meta.author ? [text(` · ${meta.author}`)] : []),
         ]),
+        ...pdfLinks(pdfs),
       ]),
     ]),
   ]);
@@ -514,6 +539,8 @@ a:hover{text-decoration-thickness:2px}
 /* The masthead and the page share one grid, so the title lines up with the text. */
 .masthead-inner,.layout{max-width:76.5rem;margin:0 auto;padding-left:1.25rem;padding-right:1.25rem}
 .masthead-text{max-width:46rem}
+.masthead .editions{margin:.6rem 0 0;font-size:.95rem}
+.masthead .editions a{color:var(--mast-text)}
 .kicker{margin:0 0 .6rem;font-size:.85rem;font-weight:700;letter-spacing:.12em;text-transform:uppercase;color:var(--mast-muted)}
 .masthead h1{margin:0;font-size:clamp(1.9rem,1.3rem + 2.6vw,3rem);line-height:1.12;letter-spacing:-.01em;font-weight:700}
 .subtitle{margin:.7rem 0 0;font-size:clamp(1.1rem,1rem + .5vw,1.35rem);line-height:1.4;color:var(--mast-muted)}

@@ -44,6 +44,8 @@ export interface PdfOptions {
   paper: 'a4' | 'letter';
   /** CreationDate and ModDate; the caller passes the as-of date or SOURCE_DATE_EPOCH, never the clock. */
   creationDate: Date;
+  /** Where the HTML edition is published: named on the first page. */
+  htmlUrl?: string;
 }
 
 type Doc = PDFKit.PDFDocument;
@@ -223,6 +225,8 @@ interface Context {
   fonts: FontBytes;
   /** The briefing title: a top-level heading repeating it is already on the cover. */
   title: string;
+  /** Where the HTML edition is published, for the cover. */
+  htmlUrl?: string;
   /** Depth of the tree's section headings, set as H2 under the cover's H1. */
   sectionDepth: number;
 }
@@ -276,7 +280,7 @@ export async function renderPdf(
   });
 
   // 2. Measure: the tree becomes boxes
-  const ctx = createContext(doc, geometry, briefing, charts, fonts);
+  const ctx = createContext(doc, geometry, briefing, charts, fonts, options.htmlUrl);
   const documentTag: Tag = { type: 'Document', parent: null };
   const root = documentTag.elem = doc.struct('Document');
   doc.addStructure(root);
@@ -324,7 +328,7 @@ function widthCache(fonts: FontBytes): Map<FaceKey, Map<number, Map<string, numb
   return cache;
 }
 
-function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts: RenderedChart[], fonts: FontBytes): Context {
+function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts: RenderedChart[], fonts: FontBytes, htmlUrl?: string): Context {
   const ctx: Context = {
     doc,
     geometry,
@@ -338,6 +342,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     fonts,
     glyphCache: { regular: new Map(), italic: new Map(), bold: new Map(), boldItalic: new Map() },
     title: briefing.meta.title,
+    htmlUrl,
     sectionDepth: 6,
   };
   const footnotes = new Set<string>();
@@ -1325,6 +1330,12 @@ function buildCover(briefing: Briefing, ctx: Context, parent: Tag): Box[] {
       { text: 'As of ', style: baseStyle(datelineStyle) },
       { text: meta.asOfLabel, style: { ...baseStyle(datelineStyle), face: 'bold', color: COLOR.ink } },
       ...(meta.author ? [{ text: ` \u00b7 ${meta.author}`, style: baseStyle(datelineStyle) }] : []),
+      ...(ctx.htmlUrl
+        ? [
+            { text: ' \u00b7 HTML edition: ', style: baseStyle(datelineStyle) },
+            { text: ctx.htmlUrl, style: { ...baseStyle(datelineStyle), color: COLOR.link, link: { url: ctx.htmlUrl, label: `HTML edition: ${ctx.htmlUrl}` } } },
+          ]
+        : []),
     ],
     frame.width,
   );

@@ -71,6 +71,16 @@ function authoredTexts(node: MdastNodes): string[] {
 }
 
 describe('renderHtml', () => {
+  it('links to the PDF editions the build writes beside it, with paper and size', () => {
+    const html = renderHtml(buildFixtureBriefing(), buildFixtureCharts(), fonts, { pdfs: [{ href: 'fixture.pdf', paper: 'a4', bytes: 421_888 }, { href: 'fixture-letter.pdf', paper: 'letter', bytes: 1_536 }] });
+    const links = all(one(fromHtml(html), 'header'), (e) => e.tagName === 'a');
+    expect(links.map((a) => [a.properties.href, textOf(a)])).toEqual([
+      ['fixture.pdf', 'PDF, A4, 412 KB'],
+      ['fixture-letter.pdf', 'PDF, US Letter, 2 KB'],
+    ]);
+    expect(all(one(render().page, 'header'), (e) => e.tagName === 'a')).toEqual([]);
+  });
+
   it('builds the semantic page: header, nav, main, article, a section per h2, figures and tables', () => {
     const briefing = buildFixtureBriefing();
     const { page } = render();

@@ -557,6 +557,17 @@ describe('renderPdf on the fixture: constructs the real briefing may not use', (
 });
 
 describe('renderPdf options and errors', () => {
+  it('names the HTML edition on the first page, linked, when the report gives its address', async () => {
+    const url = 'https://example.com/briefings/fixture.html';
+    const pdf = await open(await renderPdf(buildFixtureBriefing(), buildFixtureCharts(), fonts, { ...OPTIONS, htmlUrl: url }));
+    const first = await pdf.getPage(1);
+    const words = (await first.getTextContent()).items.map((item) => ('str' in item ? item.str : '')).join('');
+    expect(words).toContain(`HTML edition: ${url}`);
+    expect((await first.getAnnotations()).map((a) => a.url)).toContain(url);
+    const plain = await open(await renderPdf(buildFixtureBriefing(), buildFixtureCharts(), fonts, OPTIONS));
+    expect((await (await plain.getPage(1)).getTextContent()).items.map((item) => ('str' in item ? item.str : '')).join('')).not.toContain('HTML edition');
+  });
+
   it('sets US Letter pages (612 x 792 pt) with --paper letter', async () => {
     const pdf = await open(await renderPdf(buildFixtureBriefing(), buildFixtureCharts(), fonts, { ...OPTIONS, paper: 'letter' }));
     for (let n = 1; n <= pdf.numPages; n++) {
