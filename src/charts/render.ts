@@ -2,9 +2,11 @@
  * Charts stage: Dataset + Derived + Vega-Lite specs -> RenderedChart[] (SVG).
  *
  *   rows by data name (bind.ts: views, collections, tables; no number typed in a spec)
- *   spec text ──JSON.parse──▶ object ──schema check──▶ TopLevelSpec
+ *   spec text ──JSON.parse──▶ object ──named data bound?──▶ TopLevelSpec
  *     ──fill {{field}} in title/usermeta──▶ ──vl.compile(THEME)──▶ Vega spec
- *     ──vega.View(renderer none, fenced loader, font metrics)──▶ scenegraph
+ *       (vega-lite throws or warns: the JSON schema says where the spec strays)
+ *     ──vega.View(renderer none, fenced loader, font metrics, seeded random)──▶ scenegraph
+ *     ──field check against the input data (fields.ts)──▶
  *     ──toSVG + accessible title/desc, stable ids──▶ RenderedChart
  *
  * Text is measured with the briefing's own font files (as vl-convert does), so
@@ -85,7 +87,7 @@ export interface RenderChartsResult {
 type Row = Record<string, unknown>;
 
 /** Bump when a change here alters the SVG for the same inputs, so cached charts are not reused. */
-const RENDERER_VERSION = '1';
+const RENDERER_VERSION = '2';
 
 // Numbers in a spec's own description: English, as Vega's own labels are (a spec given to npm run chart has no language).
 const number = (value: number, digits: number) => createFormatter({ language: 'en-US' }).number(value, digits);
@@ -405,6 +407,12 @@ function hashChart(source: ChartSource, datasets: Record<string, Row[]>, names: 
 /** Collects warnings with the spec's file name; errors (a refused or failed load) go to `errors` when given. */
 function createLogger(file: string, warnings: string[], errors?: string[]): vega.LoggerInterface {
   let level = vega.Warn;
+  // runView blocks timer events; vega says so per listener, the author needs it once.
+  let still = false;
+  const stillOnce = () => {
+    if (!still) warnings.push(messages.chartWarning(file, messages.chartTimerBlocked));
+    still = true;
+  };
   const logger: vega.LoggerInterface = {
     level(value?: number) {
       if (value === undefined) return level;
@@ -420,6 +428,7 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
     warn(...args: unknown[]) {
       // vega reports a failed data load as a warning ("Loading failed", url, error) and carries on without the data.
       if (errors && args[0] === 'Loading failed') errors.push(args[2] instanceof Error ? args[2].message : args.map(String).join(' '));
+      else if (/^Blocked timer /.test(String(args[0]))) stillOnce();
       else warnings.push(messages.chartWarning(file, args.map(String).join(' ')));
       return logger;
     },
@@ -516,7 +525,10 @@ interface ViewRun {
 
 /** Runs the dataflow and renders its SVG; a failed data load (vega logs it and renders on without the data) is an error. */
 async function runView(run: ViewRun): Promise<{ view: vega.View; svg: string }> {
-  const view = new vega.View(vega.parse(run.compiled), { renderer: 'none', loader: run.loader, logger: run.logger });
+  // A chart file is a still image: timer events (Vega-Lite's animations) would
+  // move it on by wall-clock time while data loads, so no two runs agreed.
+  const config = { ...run.compiled.config, events: { ...run.compiled.config?.events, timer: false } };
+  const view = new vega.View(vega.parse({ ...run.compiled, config }), { renderer: 'none', loader: run.loader, logger: run.logger });
   for (const [name, rows] of Object.entries(run.bound)) view.data(name, structuredClone(rows));
   // Process-wide, like the text measurer: set right before this view draws anything.
   vegaRandom.setRandom(vegaRandom.randomLCG(run.seed));
@@ -627,12 +639,15 @@ export async function renderChart(
 
 /**
  * For specs without `usermeta.describe` (any spec given to `npm run chart`):
- * the encoded fields of each row of the first data source, e.g. "a 1; b 3".
+ * the encoded fields of each row of the first data source that has them,
+ * e.g. "a 1; b 3". A selection's store comes first in Vega-Lite's output, but
+ * holds no encoded field (and its size can vary from run to run).
  */
 function describeGenerically(spec: Json, data: { name: string }[], view: vega.View): string {
   const fields = [...new Set(encodedFields(spec).map((f) => f.field))];
-  const first = data[0];
-  const rows = first ? (view.data(first.name) as Row[]) : [];
+  const roots = fields.map(fieldRoot);
+  const hasField = (rows: Row[]) => rows.slice(0, 100).some((row) => roots.some((root) => root in row));
+  const rows = data.map((d) => view.data(d.name) as Row[]).find(hasField) ?? [];
   // Names before numbers reads as "b 3", the way a person would say it.
   const shown = rows.slice(0, 30).map((row) => {
     const values = fields.map((field) => row[fieldRoot(field)]).filter((value) => value !== undefined && value !== null);

@@ -650,6 +650,22 @@ describe('every valid spec', () => {
     expect(ys.size).toBeGreaterThan(10);
   });
 
+  it('draws a timer animation as a still, the same every run, and says so once', async () => {
+    const spec = {
+      // Read from a file: ticks come while the event loop waits for it.
+      data: { url: 'population.csv' },
+      params: [{ name: 'frame', select: { type: 'point', fields: ['year'], on: 'timer' } }],
+      transform: [{ filter: { param: 'frame' } }],
+      mark: 'point',
+      encoding: { x: { field: 'people', type: 'quantitative' }, y: { field: 'age', type: 'ordinal' }, time: { field: 'year', type: 'ordinal' } },
+    };
+    const warnings: string[] = [];
+    const first = await render(spec, warnings, 'timer');
+    const second = await render(spec, [], 'timer');
+    expect(second.svg).toBe(first.svg);
+    expect(warnings).toEqual([messages.chartWarning('timer.vl.json', messages.chartTimerBlocked)]);
+  });
+
   it('writes web links of an href encoding and leaves out any other, with a warning', async () => {
     const warnings: string[] = [];
     const links = { values: [{ u: 'https://example.com/a?q=1' }, { u: 'javascript:alert(1)' }] };
