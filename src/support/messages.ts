@@ -182,7 +182,8 @@ export const messages = {
   chartLoadUrl: 'charts never fetch from the network or other schemes; bind the data by name or put the file beside the spec',
   chartLoadOutside: "only files inside the spec's own folder may be read",
   chartLinkDropped: (uri: string) => `left out the link "${uri}": a chart links only to web (http, https) and mail addresses`,
-  chartTimerBlocked: 'the chart animates on a timer; a chart file is a still image, so it is drawn as it stands before the first tick',
+  chartTimerBlocked:
+    "the chart uses timer events (an animation, or a geographic brush's initial value); a chart file is a still image, so it is drawn as it stands before the first tick",
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',
   chartPdfImage: (href: string) => `the chart contains an image (${href}); charts must be vectors, so image marks are not supported in PDF output`,
   chartPdfWarnings: (warnings: readonly string[]) => `the chart SVG could not be drawn faithfully into the PDF: ${warnings.join('; ')}`,
