@@ -2,15 +2,18 @@
  * Charts stage: Dataset + Derived + Vega-Lite specs -> RenderedChart[] (SVG).
  *
  *   rows by data name (bind.ts: views, collections, tables; no number typed in a spec)
- *   spec text ──JSON.parse──▶ object ──schema check──▶ TopLevelSpec
+ *   spec text ──JSON.parse──▶ object ──named data bound?──▶ TopLevelSpec
  *     ──fill {{field}} in title/usermeta──▶ ──vl.compile(THEME)──▶ Vega spec
- *     ──vega.View(renderer none, fenced loader, font metrics)──▶ scenegraph
+ *       (vega-lite throws or warns: the JSON schema says where the spec strays)
+ *     ──vega.View(renderer none, fenced loader, font metrics, seeded random)──▶ scenegraph
+ *     ──field check against the input data (fields.ts)──▶
  *     ──toSVG + accessible title/desc, stable ids──▶ RenderedChart
  *
  * Text is measured with the briefing's own font files (as vl-convert does), so
  * labels fit and right-aligned text lines up in the SVG, the HTML and the PDF.
  * Charts are cached by a hash of everything that shapes the SVG.
  */
+import { encodedFields, fieldRoot, findUnknownField, type FieldSources } from './fields.ts';
 import { measureTextWith, type TextItem } from './vega-adapter.ts';
 import { escapeXml } from '../support/text.ts';
 import { createHash } from 'node:crypto';
@@ -84,7 +87,7 @@ export interface RenderChartsResult {
 type Row = Record<string, unknown>;
 
 /** Bump when a change here alters the SVG for the same inputs, so cached charts are not reused. */
-const RENDERER_VERSION = '1';
+const RENDERER_VERSION = '2';
 
 // Numbers in a spec's own description: English, as Vega's own labels are (a spec given to npm run chart has no language).
 const number = (value: number, digits: number) => createFormatter({ language: 'en-US' }).number(value, digits);
@@ -95,12 +98,18 @@ const number = (value: number, digits: number) => createFormatter({ language: 'e
 /** True for anything with a URL scheme (http:, file:, data:, javascript:) or a protocol-relative `//host`. */
 const isUrl = (uri: string) => /^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('//');
 
+/** True for a link the SVG may carry: one a reader follows by choice (web, mail), never one that runs or embeds. */
+const isSafeLink = (uri: string) => /^(?:https?|mailto):/i.test(uri.trim());
+
 /**
  * A Vega loader that never touches the network and reads only relative paths
  * that stay inside the spec's folder, through `readFile`; without `readFile`
- * it refuses everything.
+ * it refuses everything. A hyperlink (an `href` encoding) is written into the
+ * SVG, not fetched: web and mail links are kept, any other is left out with a
+ * warning through `warn`. It must not be refused: vega-scenegraph reads the
+ * `href` of a refused link's null result and throws outside any promise chain.
  */
-export function createChartLoader(readFile?: ChartReadFile): vega.Loader {
+export function createChartLoader(readFile?: ChartReadFile, warn?: (detail: string) => void): vega.Loader {
   const check = (uri: string): string => {
     const refuse = (reason: string) => new Error(messages.chartLoadRefused(uri, reason));
     if (isUrl(uri)) throw refuse(messages.chartLoadUrl);
@@ -112,12 +121,18 @@ export function createChartLoader(readFile?: ChartReadFile): vega.Loader {
     }
     return normal;
   };
+  const dropped = new Set<string>();
   return {
     async load(uri) {
       return readFile!(check(uri));
     },
-    async sanitize(uri) {
-      return { href: check(uri) };
+    async sanitize(uri, options) {
+      if (options?.context !== 'href') return { href: check(uri) };
+      if (isSafeLink(uri)) return { href: uri };
+      if (!dropped.has(uri)) warn?.(messages.chartLinkDropped(uri));
+      dropped.add(uri);
+      // No href: vega then writes the <a> without one, a link to nowhere rather than to a script.
+      return { href: null as unknown as string };
     },
     async http(uri) {
       throw new Error(messages.chartLoadRefused(uri, messages.chartLoadUrl));
@@ -130,20 +145,37 @@ export function createChartLoader(readFile?: ChartReadFile): vega.Loader {
 
 // ---------------------------------------------------------------------------
 // Schema check: vega-lite itself does not validate, and a malformed spec makes
-// it throw TypeErrors that name nothing the author wrote.
+// it throw TypeErrors that name nothing the author wrote. It is asked only
+// when vega-lite throws or warns: compiling the validator costs a second or
+// more, and vega-lite also compiles specs newer than its own schema (the
+// gallery's `*_future` specs, tooltip `filter`), which the schema would refuse.
 
 type ValidateFn = ((spec: unknown) => boolean) & {
   errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[] | null;
 };
 let schemaValidator: ValidateFn | undefined;
 
+/**
+ * The options of vega-lite's own example test (examples/examples.test.ts).
+ * It adds ajv-formats; here the schema's formats (color-hex, uri,
+ * uri-reference) pass unchecked, as its color-hex does: a wrong URL is found
+ * by the loader, which names it.
+ */
+const AJV_OPTIONS = {
+  allowUnionTypes: true,
+  strictTypes: false,
+  strictTuples: false,
+  formats: { 'color-hex': true, uri: true, 'uri-reference': true },
+} as const;
+
+/** Where `spec` breaks Vega-Lite's JSON schema, as "path: what", or undefined when it conforms. */
 function validateSchema(spec: unknown): string | undefined {
   if (!schemaValidator) {
-    // Compiled once per process (about a second); cache hits never get here.
+    // Compiled once per process, and only for a spec vega-lite threw or warned at.
     const require = createRequire(import.meta.url);
     const Ajv = require('ajv') as new (options: object) => { compile(schema: unknown): ValidateFn };
     const schema = require('vega-lite/vega-lite-schema.json') as unknown;
-    schemaValidator = new Ajv({ allErrors: false, strict: false, validateFormats: false }).compile(schema);
+    schemaValidator = new Ajv(AJV_OPTIONS).compile(schema);
   }
   if (schemaValidator(spec)) return undefined;
   return describeSchemaErrors(schemaValidator.errors ?? [], spec);
@@ -216,17 +248,37 @@ function fontsFor(fonts: FontBytes): { metrics: FontMetrics; hash: string } {
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Names of the data sources a spec binds by name, anywhere in it. */
-function namedData(node: unknown, names = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) for (const child of node) namedData(child, names);
-  else if (isObject(node)) {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'data' && isObject(value) && typeof value.name === 'string') names.add(value.name);
-      namedData(value, names);
+/** The spec's own named rows (its top-level `datasets`), by name. */
+function ownDatasets(spec: Json): Record<string, unknown> {
+  return isObject(spec.datasets) ? spec.datasets : {};
+}
+
+/**
+ * Names of the data a spec asks the caller for: a `data` that is only a
+ * name, anywhere in it, unless the spec's own `datasets` holds it. A name
+ * beside a `url` or `values` only labels that data.
+ */
+function namedData(spec: Json): Set<string> {
+  const own = ownDatasets(spec);
+  const names = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) for (const child of node) visit(child);
+    else if (isObject(node)) {
+      for (const [key, value] of Object.entries(node)) {
+        // Rows are data, not spec: a row's own "data" key asks for nothing.
+        if (key === 'datasets' || key === 'values') continue;
+        if (key === 'data' && isObject(value) && typeof value.name === 'string' && !DATA_SOURCE_KEYS.some((k) => k in value) && !(value.name in own)) {
+          names.add(value.name);
+        }
+        visit(value);
+      }
     }
-  }
+  };
+  visit(spec);
   return names;
 }
+
+const DATA_SOURCE_KEYS = ['url', 'values', 'sequence', 'sphere', 'graticule'] as const;
 
 /** `{{field}}` placeholders in a string, filled from one row. */
 function fillRow(template: string, row: Row, file: string, dataName: string): string {
@@ -275,34 +327,6 @@ function fillTitle(title: TitleSpec, fillText: (template: string) => string): Ti
 function titleText(title: TitleSpec | undefined): string {
   const text = typeof title === 'string' || Array.isArray(title) ? title : title?.text;
   return Array.isArray(text) ? text.join(' ') : (text ?? '');
-}
-
-/** Every `field` an encoding reads, with where it is used, for the field-in-data check. */
-function encodingFields(spec: unknown, path = ''): { field: string; where: string }[] {
-  if (!isObject(spec)) return [];
-  const found: { field: string; where: string }[] = [];
-  const visitDef = (def: unknown, where: string) => {
-    if (Array.isArray(def)) def.forEach((d, i) => visitDef(d, `${where}[${i}]`));
-    else if (isObject(def)) {
-      if (typeof def.field === 'string') found.push({ field: def.field, where });
-      if (def.condition) visitDef(def.condition, `${where}.condition`);
-    }
-  };
-  if (isObject(spec.encoding)) {
-    for (const [channel, def] of Object.entries(spec.encoding)) visitDef(def, `${path}encoding.${channel}`);
-  }
-  for (const key of ['layer', 'concat', 'hconcat', 'vconcat'] as const) {
-    const children = spec[key];
-    if (Array.isArray(children)) children.forEach((child, i) => found.push(...encodingFields(child, `${path}${key}[${i}].`)));
-  }
-  if (isObject(spec.spec)) found.push(...encodingFields(spec.spec, `${path}spec.`));
-  return found;
-}
-
-/** The top-level name of a field path: "a.b" reads a's b; "a\\.b" is the field "a.b". */
-function fieldRoot(field: string): string {
-  const match = /^((?:\\.|[^.\\[])*)/.exec(field);
-  return (match?.[1] ?? field).replace(/\\(.)/g, '$1');
 }
 
 /** A stable, readable id prefix for a chart's SVG ids (several charts share one HTML page). */
@@ -383,6 +407,12 @@ function hashChart(source: ChartSource, datasets: Record<string, Row[]>, names: 
 /** Collects warnings with the spec's file name; errors (a refused or failed load) go to `errors` when given. */
 function createLogger(file: string, warnings: string[], errors?: string[]): vega.LoggerInterface {
   let level = vega.Warn;
+  // runView blocks timer events; vega says so per listener, the author needs it once.
+  let still = false;
+  const stillOnce = () => {
+    if (!still) warnings.push(messages.chartWarning(file, messages.chartTimerBlocked));
+    still = true;
+  };
   const logger: vega.LoggerInterface = {
     level(value?: number) {
       if (value === undefined) return level;
@@ -398,6 +428,7 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
     warn(...args: unknown[]) {
       // vega reports a failed data load as a warning ("Loading failed", url, error) and carries on without the data.
       if (errors && args[0] === 'Loading failed') errors.push(args[2] instanceof Error ? args[2].message : args.map(String).join(' '));
+      else if (/^Blocked timer /.test(String(args[0]))) stillOnce();
       else warnings.push(messages.chartWarning(file, args.map(String).join(' ')));
       return logger;
     },
@@ -428,6 +459,10 @@ export function compileSpec(file: string, spec: TopLevelSpec, filled: readonly s
   if (!entry) {
     const own: string[] = [];
     const compiled = vl.compile(spec, { config: THEME, logger: createLogger(file, own) });
+    // vega-lite warns and falls back where a spec strays from its schema (an
+    // aggregate op it does not know): say where, and render its fallback.
+    const schemaError = own.length ? validateSchema(spec) : undefined;
+    if (schemaError) own.push(messages.chartSchemaWarning(file, vl.version, schemaError));
     entry = compiledSpecs.set(key, { json: JSON.stringify(compiled.spec), warnings: own });
   }
   warnings.push(...entry.warnings);
@@ -439,48 +474,101 @@ export function compileSpec(file: string, spec: TopLevelSpec, filled: readonly s
   return { spec: JSON.parse(json) as vega.Spec };
 }
 
+/** A CliError for a spec vega-lite or vega failed on: the schema's finding when it has one (it names what the author wrote), else `fallback`. */
+function explainFailure(file: string, spec: unknown, fallback: string): CliError {
+  const schemaError = validateSchema(spec);
+  return new CliError(schemaError ? messages.chartSchema(file, schemaError) : fallback);
+}
+
+/** Refuses a data name neither the caller nor the spec's own `datasets` provides, at the name in the spec text. */
+function checkNamedData(source: ChartSource, names: ReadonlySet<string>, datasets: Record<string, Row[]>): void {
+  for (const name of names) {
+    if (name in datasets) continue;
+    const file = source.file;
+    const at = locateInJson(source.text, new RegExp(`"name"\\s*:\\s*${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    throw new InputError(file, [{ file, ...at, path: 'data.name', message: messages.chartMissingData(name, Object.keys(datasets)) }]);
+  }
+}
+
+/**
+ * The seed of Vega's random() for one spec, from its text and bound rows:
+ * the same spec draws the same points in every run, and so in its SVG and PDF.
+ */
+function randomSeed(source: ChartSource, bound: unknown): number {
+  const digest = createHash('sha256').update(source.text).update(JSON.stringify(bound)).digest();
+  // randomLCG works modulo 2^31 - 1; a seed of 0 would stay 0.
+  return (digest.readUInt32BE(0) % 2147483646) + 1;
+}
+
+// vega re-exports vega-statistics' setRandom and randomLCG (documented API), but its type declarations leave them out.
+const vegaRandom = vega as unknown as { setRandom(random: () => number): void; randomLCG(seed: number): () => number };
+
+/** Reads each file once per render: the field check reads what vega read. */
+function readOnce(readFile: ChartReadFile | undefined): ChartReadFile | undefined {
+  if (!readFile) return undefined;
+  const texts = new Map<string, Promise<string>>();
+  return (path) => {
+    let text = texts.get(path);
+    if (!text) texts.set(path, (text = readFile(path)));
+    return text;
+  };
+}
+
+interface ViewRun {
+  compiled: vega.Spec;
+  bound: Record<string, Row[]>;
+  loader: vega.Loader;
+  logger: vega.LoggerInterface;
+  errors: string[];
+  seed: number;
+}
+
+/** Runs the dataflow and renders its SVG; a failed data load (vega logs it and renders on without the data) is an error. */
+async function runView(run: ViewRun): Promise<{ view: vega.View; svg: string }> {
+  // A chart file is a still image: timer events (Vega-Lite's animations) would
+  // move it on by wall-clock time while data loads, so no two runs agreed.
+  const config = { ...run.compiled.config, events: { ...run.compiled.config?.events, timer: false } };
+  const view = new vega.View(vega.parse({ ...run.compiled, config }), { renderer: 'none', loader: run.loader, logger: run.logger });
+  for (const [name, rows] of Object.entries(run.bound)) view.data(name, structuredClone(rows));
+  // Process-wide, like the text measurer: set right before this view draws anything.
+  vegaRandom.setRandom(vegaRandom.randomLCG(run.seed));
+  await view.runAsync();
+  if (run.errors.length) throw new Error(run.errors.join('; '));
+  const svg = await view.toSVG();
+  return { view, svg };
+}
+
+/** Refuses an encoding field that neither the data in its scope nor a transform there provides (fields.ts). */
+async function checkFields(file: string, spec: Json, compiled: vega.Spec, view: vega.View, sources: FieldSources): Promise<void> {
+  const seen = new Set<string>();
+  for (const data of compiled.data ?? []) {
+    for (const row of (view.data(data.name) as Row[]).slice(0, 100)) for (const key of Object.keys(row)) seen.add(key);
+  }
+  const unknown = await findUnknownField(encodedFields(spec), seen, sources);
+  if (unknown) throw new CliError(messages.chartUnknownField(file, unknown.field, unknown.where, unknown.known));
+}
+
 /** Renders one spec to an accessible, deterministic SVG (no cache). */
 export async function renderChart(
   source: ChartSource,
   datasets: Record<string, Row[]>,
-  options: {
-    fonts: FontBytes;
-    readFile?: ChartReadFile;
-    warnings?: string[];
-    /**
-     * 'always' checks the spec against Vega-Lite's JSON schema first (the chart
-     * command); 'on-error' only explains a spec that fails to compile or render
-     * with it, since compiling the schema validator costs about a second and a
-     * briefing build should not pay that for specs that work.
-     */
-    schemaCheck?: 'always' | 'on-error';
-  },
+  options: { fonts: FontBytes; readFile?: ChartReadFile; warnings?: string[] },
 ): Promise<RenderedChart> {
   const { metrics, hash: fontHash } = fontsFor(options.fonts);
   const warnings = options.warnings ?? [];
   const file = source.file;
 
-  // 1. parse and check against Vega-Lite's schema
+  // 1. parse; every name the spec asks for must be bound (or be in its own `datasets`)
   const spec = parseSpec(source);
-  const explain = () => {
-    const schemaError = validateSchema(spec);
-    if (schemaError) throw new CliError(messages.chartSchema(file, schemaError));
-  };
-  if (options.schemaCheck !== 'on-error') explain();
-
-  // 2. every named source must be bound
   const names = namedData(spec);
-  for (const name of names) {
-    if (!(name in datasets)) {
-      const at = locateInJson(source.text, new RegExp(`"name"\\s*:\\s*${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-      throw new InputError(file, [{ file, ...at, path: 'data.name', message: messages.chartMissingData(name, Object.keys(datasets)) }]);
-    }
-  }
+  checkNamedData(source, names, datasets);
+  const own = ownDatasets(spec);
+  const rowsNamed = (name: string) => (Array.isArray(own[name]) ? (own[name] as Row[]) : datasets[name]);
 
-  // 3. fill {{field}} placeholders in title and usermeta from the top-level rows
+  // 2. fill {{field}} placeholders in title and usermeta from the top-level rows
   const top = isObject(spec.data) ? spec.data : undefined;
   const topName = typeof top?.name === 'string' ? top.name : 'values';
-  const topRows = typeof top?.name === 'string' ? datasets[top.name] : Array.isArray(top?.values) ? (top.values as Row[]) : undefined;
+  const topRows = Array.isArray(top?.values) ? (top.values as Row[]) : typeof top?.name === 'string' ? rowsNamed(top.name) : undefined;
   const text = createChartText(file, topRows, topName);
   const usermeta = isObject(spec.usermeta) ? spec.usermeta : {};
   const filled: string[] = [];
@@ -495,52 +583,34 @@ export async function renderChart(
   const title = tokenTitle === undefined ? undefined : fillTitle(tokenTitle, (part) => part.replace(FILLED_TOKEN, (run, n: string) => filled[Number(n)] ?? run));
   const compileTarget = { ...spec, ...(tokenTitle !== undefined ? { title: tokenTitle } : {}) } as unknown as TopLevelSpec;
 
-  // 4. compile with the theme under the spec's own config (once per spec text:
-  //    data is bound by name at step 5, so a batch's reports share it)
+  // 3. compile with the theme under the spec's own config (once per spec text:
+  //    data is bound by name at step 4, so a batch's reports share it); the
+  //    schema explains a spec vega-lite throws at
   let compiled: { spec: vega.Spec };
   try {
     compiled = compileSpec(file, compileTarget, filled, warnings);
   } catch (error) {
-    if (options.schemaCheck === 'on-error') explain();
-    throw new CliError(messages.chartInvalid(file, (error as Error).message));
+    throw explainFailure(file, spec, messages.chartInvalid(file, (error as Error).message));
   }
 
-  // 5. run the dataflow with the fenced loader and real text widths
+  // 4. run the dataflow, seeded, with the fenced loader and real text widths
   useFontMetrics(metrics);
-  let svg: string;
-  let view: vega.View;
-  // Vega logs a failed data load and renders on without the data; here that is an error, not a blank chart.
+  const bound = Object.fromEntries([...names].map((name) => [name, datasets[name]!]));
+  const readFile = readOnce(options.readFile);
+  const loader = createChartLoader(readFile, (detail) => warnings.push(messages.chartWarning(file, detail)));
   const errors: string[] = [];
+  let view: vega.View;
+  let svg: string;
   try {
-    view = new vega.View(vega.parse(compiled.spec), {
-      renderer: 'none',
-      loader: createChartLoader(options.readFile),
-      logger: createLogger(file, warnings, errors),
-    });
-    for (const name of names) view.data(name, structuredClone(datasets[name]!));
-    await view.runAsync();
-    if (errors.length) throw new Error(errors.join('; '));
-    svg = await view.toSVG();
+    ({ view, svg } = await runView({ compiled: compiled.spec, bound, loader, logger: createLogger(file, warnings, errors), errors, seed: randomSeed(source, bound) }));
   } catch (error) {
-    if (options.schemaCheck === 'on-error' && !(error instanceof CliError)) explain();
-    throw new CliError(messages.chartRenderFailed(file, (error as Error).message));
+    throw explainFailure(file, spec, messages.chartRenderFailed(file, (error as Error).message));
   }
 
-  // 6. every field an encoding reads must exist in some dataset of the view
-  const fields = new Set<string>();
-  let rowsSeen = 0;
-  for (const data of compiled.spec.data ?? []) {
-    const rows = view.data(data.name) as Row[];
-    rowsSeen += rows.length;
-    for (const row of rows.slice(0, 100)) for (const key of Object.keys(row)) fields.add(key);
-  }
-  if (rowsSeen > 0) {
-    for (const { field, where } of encodingFields(spec)) {
-      if (!fields.has(fieldRoot(field))) throw new CliError(messages.chartUnknownField(file, field, where, [...fields].sort()));
-    }
-  }
+  // 5. every field an encoding reads must be in the data it reads, or made from it
+  await checkFields(file, spec, compiled.spec, view, { named: rowsNamed, read: (url) => loader.load(url) });
 
-  // 7. words around the chart, then the accessible SVG
+  // 6. words around the chart, then the accessible SVG
   const chartTitle = titleText(title) || source.id;
   const describe = typeof usermeta.describe === 'string' ? usermeta.describe : undefined;
   const description = describe
@@ -569,12 +639,15 @@ export async function renderChart(
 
 /**
  * For specs without `usermeta.describe` (any spec given to `npm run chart`):
- * the encoded fields of each row of the first data source, e.g. "a 1; b 3".
+ * the encoded fields of each row of the first data source that has them,
+ * e.g. "a 1; b 3". A selection's store comes first in Vega-Lite's output, but
+ * holds no encoded field (and its size can vary from run to run).
  */
 function describeGenerically(spec: Json, data: { name: string }[], view: vega.View): string {
-  const fields = [...new Set(encodingFields(spec).map((f) => f.field))];
-  const first = data[0];
-  const rows = first ? (view.data(first.name) as Row[]) : [];
+  const fields = [...new Set(encodedFields(spec).map((f) => f.field))];
+  const roots = fields.map(fieldRoot);
+  const hasField = (rows: Row[]) => rows.slice(0, 100).some((row) => roots.some((root) => root in row));
+  const rows = data.map((d) => view.data(d.name) as Row[]).find(hasField) ?? [];
   // Names before numbers reads as "b 3", the way a person would say it.
   const shown = rows.slice(0, 30).map((row) => {
     const values = fields.map((field) => row[fieldRoot(field)]).filter((value) => value !== undefined && value !== null);
@@ -603,7 +676,7 @@ export async function renderCharts(
       result.reused.push(source.id);
       continue;
     }
-    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, warnings: result.warnings, schemaCheck: 'on-error' });
+    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, warnings: result.warnings });
     options.cache?.set(hash, chart);
     result.charts.push(chart);
     result.rendered.push(source.id);

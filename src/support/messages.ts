@@ -166,6 +166,8 @@ export const messages = {
   chartBadJson: (file: string, detail: string) => `${file}: not valid JSON (${detail}); a chart spec is one Vega-Lite JSON object`,
   chartNotObject: (file: string) => `${file}: a chart spec must be a JSON object (a Vega-Lite spec), not an array or a single value`,
   chartSchema: (file: string, detail: string) => `${file}: not a valid Vega-Lite spec: ${detail}`,
+  chartSchemaWarning: (file: string, version: string, detail: string) =>
+    `${file}: warning: not valid by the schema of Vega-Lite ${version}: ${detail}; the chart is drawn with the fallback Vega-Lite's warning names (fix the spec, or update vega-lite if it is newer)`,
   chartInvalid: (file: string, detail: string) => `${file}: Vega-Lite could not compile the spec: ${detail}`,
   chartRenderFailed: (file: string, detail: string) => `${file}: Vega could not render the chart: ${detail}`,
   chartUnknownField: (file: string, field: string, where: string, known: readonly string[]) =>
@@ -181,6 +183,9 @@ export const messages = {
   chartLoadRefused: (uri: string, reason: string) => `refused to load "${uri}": ${reason}`,
   chartLoadUrl: 'charts never fetch from the network or other schemes; bind the data by name or put the file beside the spec',
   chartLoadOutside: "only files inside the spec's own folder may be read",
+  chartLinkDropped: (uri: string) => `left out the link "${uri}": a chart links only to web (http, https) and mail addresses`,
+  chartTimerBlocked:
+    "the chart uses timer events (an animation, or a geographic brush's initial value); a chart file is a still image, so it is drawn as it stands before the first tick",
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',
   chartPdfImage: (href: string) => `the chart contains an image (${href}); charts must be vectors, so image marks are not supported in PDF output`,
   chartPdfWarnings: (warnings: readonly string[]) => `the chart SVG could not be drawn faithfully into the PDF: ${warnings.join('; ')}`,

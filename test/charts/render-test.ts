@@ -363,7 +363,7 @@ describe('the loader fence', () => {
 
   it('refuses every file when the caller gives no reader, as the briefing build does', async () => {
     await expect(render('inside.csv')).rejects.toThrow(messages.chartLoadRefused('inside.csv', messages.chartLoadNone));
-    await expect(createChartLoader().sanitize('x.png', { context: 'href' })).rejects.toThrow(messages.chartLoadNone);
+    await expect(createChartLoader().sanitize('x.png', { context: 'image' })).rejects.toThrow(messages.chartLoadNone);
   });
 });
 
@@ -521,5 +521,183 @@ describe('the vega adapter on its public path (another vega, or BRIEFING_PUBLIC_
     // With our fonts measuring again, the same specs give the same SVG as the build's.
     const measured = await renderCharts(specs, datasets, { fonts });
     expect(measured.charts.map((chart) => chart.svg)).toEqual(Object.values(charts).map((chart) => chart.svg));
+  });
+});
+
+describe('every valid spec', () => {
+  let folder: string;
+  /** Rows the data files hold; expected marks are computed from these, never from an output. */
+  const population = [2000, 2010].flatMap((year) => [0, 5, 10, 15].flatMap((age) => [1, 2].map((sex) => ({ year, age, sex, people: year + age * 100 + sex * 7 }))));
+  const values = [3, 7, 12, 14, 18, 25, 33, 34, 36, 39, 47];
+  const cities = [
+    { city: 'Oslo', jan: 2, feb: 3, mar: 6 },
+    { city: 'Rome', jan: 12, feb: 13, mar: 16 },
+  ];
+  const toCsv = (rows: Record<string, unknown>[]) => [Object.keys(rows[0]!).join(','), ...rows.map((row) => Object.values(row).join(','))].join('\n') + '\n';
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'charts-valid-'));
+    await writeFile(join(folder, 'population.csv'), toCsv(population));
+    await writeFile(join(folder, 'values.json'), JSON.stringify(values.map((v) => ({ v }))));
+    await writeFile(join(folder, 'cities.csv'), toCsv(cities));
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const render = (spec: object, warnings: string[] = [], id = 'valid') =>
+    renderChart({ id, file: `${id}.vl.json`, text: JSON.stringify(spec) }, {}, { fonts, readFile: (path) => readFile(join(folder, path), 'utf8'), warnings });
+  /** The items drawn by each mark group of one kind (rect for bars, symbol for points, rule). */
+  const marks = (svg: string, kind: string) =>
+    [...svg.matchAll(new RegExp(`<g class="mark-${kind} role-mark[^"]*"[^>]*>(.*?)</g>`, 'g'))].map((m) => (m[1]!.match(/<(?:path|line) /g) ?? []).length);
+
+  it('an aggregated bar chart reads its field before the aggregate: a bar per age, its title named after the field', async () => {
+    const chart = await render({
+      data: { url: 'population.csv' },
+      transform: [{ filter: 'datum.year == 2000' }],
+      mark: 'bar',
+      encoding: { x: { aggregate: 'sum', field: 'people' }, y: { field: 'age', type: 'ordinal' } },
+    });
+    const ages = new Set(population.filter((row) => row.year === 2000).map((row) => row.age));
+    expect(marks(chart.svg, 'rect')).toEqual([ages.size]);
+    const texts = svgTexts(chart.svg);
+    for (const age of ages) expect(texts).toContain(String(age));
+    expect(texts).toContain('Sum of people');
+  });
+
+  it('a binned histogram: a bar per filled bin of a bin transform, read as the bin and its _end', async () => {
+    const step = 10;
+    const chart = await render({
+      data: { url: 'values.json' },
+      transform: [{ bin: { step }, field: 'v', as: 'bucket' }],
+      mark: 'bar',
+      encoding: { x: { field: 'bucket', bin: { binned: true, step } }, x2: { field: 'bucket_end' }, y: { aggregate: 'count' } },
+    });
+    const filled = new Set(values.map((v) => Math.floor(v / step)));
+    expect(marks(chart.svg, 'rect')).toEqual([filled.size]);
+    expect(svgTexts(chart.svg)).toContain(String(Math.max(...filled) * step));
+  });
+
+  it('encoding-level bin and aggregate read the input field', async () => {
+    const chart = await render({ data: { url: 'values.json' }, mark: 'bar', encoding: { x: { field: 'v', bin: true }, y: { aggregate: 'count' } } });
+    expect(marks(chart.svg, 'rect')[0]).toBeGreaterThan(1);
+    expect(svgTexts(chart.svg)).toContain('v (binned)');
+  });
+
+  it('a folded spec: a bar per city and month, the months as axis labels', async () => {
+    const months = ['jan', 'feb', 'mar'];
+    const chart = await render({
+      data: { url: 'cities.csv' },
+      transform: [{ fold: months }],
+      mark: 'bar',
+      encoding: { x: { field: 'key', type: 'nominal', sort: months }, xOffset: { field: 'city' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'city' } },
+    });
+    expect(marks(chart.svg, 'rect')).toEqual([cities.length * months.length]);
+    const texts = svgTexts(chart.svg);
+    for (const name of [...months, ...cities.map((c) => c.city)]) expect(texts).toContain(name);
+  });
+
+  const inline = { values: [{ a: { b: 1 }, 'c.d': 2, t: '2024-01-15', g: 'x' }, { a: { b: 3 }, 'c.d': 4, t: '2024-02-15', g: 'y' }] };
+  /** One small view per naming Vega-Lite knows, side by side in one spec: one render for all. */
+  const views: [string, object][] = [
+    ['fold as', { transform: [{ fold: ['c\\.d'], as: ['k', 'n'] }], mark: 'bar', encoding: { x: { field: 'k' }, y: { field: 'n', type: 'quantitative' } } }],
+    ['timeUnit as', { transform: [{ timeUnit: 'month', field: 't', as: 'm' }], mark: 'bar', encoding: { x: { field: 'm', timeUnit: 'month' }, y: { field: 'a.b', type: 'quantitative' } } }],
+    ['timeUnit in encoding', { mark: 'bar', encoding: { x: { field: 't', timeUnit: 'month', type: 'ordinal' }, y: { field: 'a.b', aggregate: 'sum' } } }],
+    ['window and joinaggregate', { transform: [{ window: [{ op: 'rank', as: 'r' }] }, { joinaggregate: [{ op: 'max', field: 'r', as: 'top' }] }], mark: 'point', encoding: { x: { field: 'r', type: 'quantitative' }, y: { field: 'top', type: 'quantitative' } } }],
+    ['calculate, nested and escaped fields', { transform: [{ calculate: 'datum.a.b * 2', as: 'twice' }], mark: 'point', encoding: { x: { field: 'twice', type: 'quantitative' }, y: { field: 'c\\.d', type: 'quantitative' }, color: { field: 'a.b' } } }],
+    ['lookup from.fields', { transform: [{ lookup: 'g', from: { data: { values: [{ g: 'x', w: 5 }] }, key: 'g', fields: ['w'] } }], mark: 'point', encoding: { x: { field: 'w', type: 'quantitative' }, y: { field: 'g' } } }],
+    ['lookup of a whole record', { transform: [{ lookup: 'g', from: { data: { values: [{ g: 'x', w: 5 }] }, key: 'g' }, as: 'rec' }], mark: 'point', encoding: { x: { field: 'rec.w', type: 'quantitative' }, y: { field: 'g' } } }],
+    ['a layer with its own data', { layer: [{ mark: 'point', encoding: { x: { field: 'g' } } }, { data: { values: [{ z: 1 }] }, mark: 'rule', encoding: { y: { field: 'z', type: 'quantitative' } } }] }],
+    ['a shared encoding over layers', { encoding: { x: { field: 'g' }, y: { field: 'sum', type: 'quantitative' } }, layer: [{ transform: [{ aggregate: [{ op: 'sum', field: 'c\\.d', as: 'sum' }], groupby: ['g'] }], mark: 'bar' }] }],
+    ['repeat', { repeat: { row: ['g', 't'] }, spec: { mark: 'bar', encoding: { x: { field: { repeat: 'row' }, type: 'nominal' }, y: { aggregate: 'count' } } } }],
+    ['facet and concat', { hconcat: [{ facet: { field: 'g' }, spec: { mark: 'point', encoding: { x: { field: 'a.b', type: 'quantitative' } } } }, { mark: 'bar', encoding: { x: { field: 'g' } } }] }],
+  ];
+
+  it("understands Vega-Lite's names for derived fields in every kind of view, nested and escaped field paths, repeat refs", async () => {
+    const warnings: string[] = [];
+    const chart = await render({ data: inline, vconcat: views.map(([, view]) => view) }, warnings);
+    expect(warnings).toEqual([]);
+    // Every view drew something: a mark group per view at least.
+    expect((chart.svg.match(/<g class="mark-(?:rect|symbol|rule) role-mark/g) ?? []).length).toBeGreaterThanOrEqual(views.length);
+  });
+
+  it('still refuses a field the input lacks and no transform makes, listing what the view can read', async () => {
+    const spec = { data: { url: 'population.csv' }, transform: [{ calculate: 'datum.people / 2', as: 'half' }], mark: 'bar', encoding: { x: { aggregate: 'sum', field: 'peple' }, y: { field: 'age', type: 'ordinal' } } };
+    await expect(render(spec)).rejects.toThrow(messages.chartUnknownField('valid.vl.json', 'peple', 'encoding.x', [...Object.keys(population[0]!), 'half'].sort()));
+    const nested = { data: inline, mark: 'point', encoding: { x: { field: 'c.d', type: 'quantitative' } } };
+    await expect(render(nested)).rejects.toThrow(messages.chartUnknownField('valid.vl.json', 'c.d', 'encoding.x', Object.keys(inline.values[0]!).sort()));
+  });
+
+  it('renders named top-level datasets, in a layer and at the top', async () => {
+    const chart = await render({
+      datasets: { pts: [{ x: 1 }, { x: 2 }, { x: 3 }], line: [{ y: 2 }] },
+      data: { name: 'pts' },
+      layer: [{ mark: 'point', encoding: { x: { field: 'x', type: 'quantitative' } } }, { data: { name: 'line' }, mark: 'rule', encoding: { x: { field: 'y', type: 'quantitative' } } }],
+    });
+    expect(marks(chart.svg, 'symbol')).toEqual([3]);
+    expect(marks(chart.svg, 'rule')).toEqual([1]);
+  });
+
+  it('seeds random(): two renders give byte-identical SVG, whatever rendered between', async () => {
+    const spec = { data: { values: Array.from({ length: 20 }, (_, i) => ({ i })) }, transform: [{ calculate: 'random()', as: 'r' }], mark: 'point', encoding: { x: { field: 'i', type: 'quantitative' }, y: { field: 'r', type: 'quantitative' } } };
+    const first = await render(spec, [], 'random');
+    await render({ ...spec, transform: [{ calculate: 'random() * 2', as: 'r' }] }, [], 'random');
+    const second = await render(spec, [], 'random');
+    expect(second.svg).toBe(first.svg);
+    // The points are drawn at random heights, not all at one.
+    const ys = new Set([...first.svg.matchAll(/<path transform="translate\([\d.]+,([\d.]+)\)"/g)].map((m) => m[1]));
+    expect(ys.size).toBeGreaterThan(10);
+  });
+
+  it('draws a timer animation as a still, the same every run, and says so once', async () => {
+    const spec = {
+      // Read from a file: ticks come while the event loop waits for it.
+      data: { url: 'population.csv' },
+      params: [{ name: 'frame', select: { type: 'point', fields: ['year'], on: 'timer' } }],
+      transform: [{ filter: { param: 'frame' } }],
+      mark: 'point',
+      encoding: { x: { field: 'people', type: 'quantitative' }, y: { field: 'age', type: 'ordinal' }, time: { field: 'year', type: 'ordinal' } },
+    };
+    const warnings: string[] = [];
+    const first = await render(spec, warnings, 'timer');
+    const second = await render(spec, [], 'timer');
+    expect(second.svg).toBe(first.svg);
+    expect(warnings).toEqual([messages.chartWarning('timer.vl.json', messages.chartTimerBlocked)]);
+  });
+
+  it('writes web links of an href encoding and leaves out any other, with a warning', async () => {
+    const warnings: string[] = [];
+    const links = { values: [{ u: 'https://example.com/a?q=1' }, { u: 'javascript:alert(1)' }] };
+    const chart = await render({ data: links, mark: 'point', encoding: { y: { field: 'u' }, href: { field: 'u' } } }, warnings);
+    expect(chart.svg).toContain('xlink:href="https://example.com/a?q=1"');
+    expect(chart.svg).not.toMatch(/href="javascript/);
+    expect(marks(chart.svg, 'symbol')).toEqual([2]);
+    expect(warnings).toEqual([messages.chartWarning('valid.vl.json', messages.chartLinkDropped('javascript:alert(1)'))]);
+  });
+});
+
+describe('the schema check', () => {
+  const render = (spec: object, warnings: string[] = []) =>
+    renderChart({ id: 'schema', file: 'specs/schema.vl.json', text: JSON.stringify(spec) }, {}, { fonts, warnings });
+  const data = { values: [{ a: 'x', b: 1, c: 0 }] };
+
+  it('explains a spec vega-lite cannot compile at the misspelt mark', async () => {
+    await expect(render({ data, mark: { type: 'barr' } })).rejects.toThrow(/^specs\/schema\.vl\.json: not a valid Vega-Lite spec: mark\.type: "barr" is not allowed \(allowed: .*"bar"/);
+  });
+
+  it('accepts a spec newer than the schema that vega-lite compiles without a warning', async () => {
+    const warnings: string[] = [];
+    const tooltip = [{ field: 'a' }, { field: 'c', type: 'quantitative', filter: { not: { equal: 0 } } }];
+    const chart = await render({ data, mark: 'bar', encoding: { x: { field: 'a' }, y: { field: 'b', type: 'quantitative' }, tooltip } }, warnings);
+    expect(chart.svg).toMatch(/^<svg/);
+    expect(warnings).toEqual([]);
+  });
+
+  it("where vega-lite warns and falls back, adds the schema's finding as a warning and renders", async () => {
+    const warnings: string[] = [];
+    const chart = await render({ data, mark: 'bar', encoding: { x: { field: 'a' }, y: { field: 'b', aggregate: 'summ' } } }, warnings);
+    expect(chart.svg).toMatch(/^<svg/);
+    expect(warnings.some((w) => w.startsWith('specs/schema.vl.json: warning: not valid by the schema of Vega-Lite') && w.includes('encoding.y.aggregate: "summ" is not allowed'))).toBe(true);
   });
 });
