@@ -182,6 +182,12 @@ export const messages = {
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',
   chartPdfImage: (href: string) => `the chart contains an image (${href}); charts must be vectors, so image marks are not supported in PDF output`,
   chartPdfWarnings: (warnings: readonly string[]) => `the chart SVG could not be drawn faithfully into the PDF: ${warnings.join('; ')}`,
+  chartPdfWarning: (detail: string) => `the PDF leaves out part of the chart SVG: ${detail}`,
+  chartPdfImageUnread: (href: string, reason: string) => `the image "${href}" is left out of the PDF: ${reason}`,
+  chartFontNotShipped: (family: string, shipped: string) =>
+    `font "${family}" is not shipped with the briefing, so the chart is measured and drawn in ${shipped} (name "${shipped}" in the spec, or leave the font out, to silence this)`,
+  chartMissingGlyph: (char: string, faces: readonly string[]) =>
+    `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) has no glyph in any shipped face (${faces.join(', ')}); it shows as a blank box in the PDF`,
   chartWarning: (file: string, detail: string) => `${file}: warning: ${detail}`,
   chartWritten: (out: string, width: number, height: number) => `wrote ${out} (${width}×${height} px)`,
   chartOutputType: (out: string) => `cannot tell the output format of "${out}": name it .svg or .pdf`,
@@ -191,7 +197,7 @@ export const messages = {
   pdfChartMissing: (chartId: string, known: readonly string[]) =>
     `figure refers to chart "${chartId}", which was not rendered (rendered: ${known.join(', ') || 'none'}); check the {{chart}} id in the template`,
   pdfMissingGlyph: (char: string, text: string) =>
-    `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in "${text.slice(0, 60)}" has no glyph in the embedded Source Sans 3 Latin fonts, and PDF/A forbids missing glyphs; write it another way in the template or data`,
+    `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in "${text.slice(0, 60)}" has no glyph in the embedded fonts (Source Sans 3 and its fallback faces), and PDF/A forbids missing glyphs; write it another way in the template or data`,
 
   // CSV tables (src/dataset/csv.ts)
   csvNoHeader: 'the file has no header line (its first line must name the columns, separated by commas)',
