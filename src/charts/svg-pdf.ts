@@ -280,7 +280,8 @@ function imageSource(href: string, images: DrawSvgOptions['images']): Buffer | s
 export function drawSvg(doc: PDFKit.PDFDocument, svg: string, x: number, y: number, options: DrawSvgOptions): void {
   const problems: string[] = [];
   const fonts = fontsByDoc.get(doc)?.fonts;
-  let prepared = normaliseDashes(normaliseFontAttributes(svg));
+  // An image without an href (vega writes one when its loader refuses the URL) draws nothing in a browser either.
+  let prepared = normaliseDashes(normaliseFontAttributes(svg)).replace(/<image\b[^>]*?\s(?:xlink:)?href=""[^>]*\/>/g, '');
   if (fonts) prepared = splitTextByFace(prepared, fonts);
   svgToPdf(doc, prepared, x, y, {
     width: options.width,
@@ -328,7 +329,7 @@ async function readImages(svg: string, readFile: ChartReadBytes, warn: (detail: 
   const unread = new Set<string>();
   for (const [, attr] of svg.matchAll(IMAGE_TAG)) {
     const href = decodeXml(attr!);
-    if (images.has(href) || unread.has(href) || href.startsWith('data:')) continue;
+    if (!href || images.has(href) || unread.has(href) || href.startsWith('data:')) continue;
     try {
       const { href: path } = await fence.sanitize(href, { context: 'href' });
       images.set(href, await readFile(path));
