@@ -143,8 +143,8 @@ function mapTextNodes(svg: string, visit: (attrs: string, text: string) => strin
 
 /** Each text run a fallback face draws becomes a <tspan> naming that face, so svg-to-pdfkit switches font inside the text. */
 function splitTextByFace(svg: string, fonts: FontBytes): string {
-  // Most charts are plain Latin: nothing to split.
-  if (!/<text\b[^>]*>[^<]*[^\x00-\x7e]/.test(svg)) return svg;
+  // Most charts are plain ASCII: nothing to split.
+  if (!/[^\x00-\x7e]/.test(svg)) return svg;
   return mapTextNodes(svg, (attrs, text) => {
     const key = faceOfAttributes(attrs);
     const runs = splitByFace(fonts, key, text);
@@ -288,7 +288,7 @@ export function drawSvg(doc: PDFKit.PDFDocument, svg: string, x: number, y: numb
     height: options.height,
     fontCallback: (family, bold, italic) => {
       // A run splitTextByFace gave a fallback face; every other family is set in the face the text was measured with.
-      if (fonts && chainFaceNamed(fonts, family)) {
+      if (fonts && !(FACE_KEYS as readonly string[]).includes(family) && chainFaceNamed(fonts, family)) {
         useFace(doc, family);
         return family;
       }

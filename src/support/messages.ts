@@ -80,7 +80,7 @@ export const messages = {
   checkFailed: (id: string, label: string, detail: string, tolerance: string) =>
     `check ${id} (“${label}”) fails: ${detail} (tolerance: ${tolerance}; correct the data, or the check under checks.${id})`,
   unsupportedCharacter: (char: string, code: string) =>
-    `contains "${char}" (${code}), which the briefing's typeface cannot draw (replace it with plain Latin text; a PDF must not show missing glyphs)`,
+    `contains "${char}" (${code}), which no face the briefing ships can draw (Source Sans 3 and its fallbacks for symbols and emoji; CJK is not shipped): write it another way, as a PDF must not show missing glyphs`,
   bidiControl: (code: string) => `contains a bidirectional control character (${code}), which can make text read differently from how it is stored (remove it)`,
   invalidData: (count: number, file: string) =>
     `${file}: ${count} ${count === 1 ? 'problem' : 'problems'} found; the build stopped before writing anything`,
