@@ -222,6 +222,8 @@ interface Context {
   measureCache: Map<string, Map<number, Map<string, number>>>;
   /** The faces' bytes, for the fallback chain. */
   fonts: FontBytes;
+  /** Faces selected in this document so far (see selectInOrder). */
+  selected: Set<string>;
   /** The briefing title: a top-level heading repeating it is already on the cover. */
   title: string;
   /** Depth of the tree's section headings, set as H2 under the cover's H1. */
@@ -337,6 +339,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     destPages: new Map(),
     measureCache: widthCache(fonts),
     fonts,
+    selected: new Set(),
     title: briefing.meta.title,
     sectionDepth: 6,
   };
@@ -452,12 +455,27 @@ function fitGlyphs(ctx: Context, text: string, face: FaceKey): string {
   return cleaned;
 }
 
+/**
+ * pdfkit numbers fonts (F1, F2, ...) in the order a document first selects
+ * them. Widths are cached for the process, so measuring selects a face only
+ * when the cache is cold; selecting each face when the layout first meets it
+ * keeps the numbering, and so the bytes, the same in a cold and a warm build.
+ */
+function selectInOrder(ctx: Context, name: string): void {
+  if (ctx.selected.has(name)) return;
+  ctx.selected.add(name);
+  useFace(ctx.doc, name);
+}
+
 /** `text` as pieces of `style`, each run in the face of the fallback chain that draws it. */
 function facePieces(ctx: Context, text: string, style: Style): Piece[] {
-  return splitByFace(ctx.fonts, style.face, fitGlyphs(ctx, text, style.face)).map((run) => ({
-    text: run.text,
-    style: run.face.name === style.face ? style : { ...style, font: run.face.name },
-  }));
+  const fitted = fitGlyphs(ctx, text, style.face);
+  if (/[^\n]/.test(fitted)) selectInOrder(ctx, style.face);
+  return splitByFace(ctx.fonts, style.face, fitted).map((run) => {
+    if (run.face.name === style.face) return { text: run.text, style };
+    selectInOrder(ctx, run.face.name);
+    return { text: run.text, style: { ...style, font: run.face.name } };
+  });
 }
 
 function measure(ctx: Context, text: string, style: { face: FaceKey; font?: string; size: number }): number {

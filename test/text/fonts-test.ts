@@ -165,6 +165,20 @@ describe('the fallback chain', () => {
     expect(metrics.measure('a\u2265b', 20, 'regular')).toBeCloseTo(metrics.measure('a', 20, 'regular') + ge + metrics.measure('b', 20, 'regular'), 6);
   });
 
+  it('lays out text in a fallback face as fontkit does on the same file', async () => {
+    const cases: [string, string, string][] = [
+      ['\u2265', '\u2248\u2265\u2264 \u2192\u221e', '@fontsource/noto-sans-math/files/noto-sans-math-latin-400-normal.woff'],
+      ['\u{1F600}', '\u{1F600}\u{1F600}', '@fontsource/noto-emoji/files/noto-emoji-9-400-normal.woff'],
+    ];
+    for (const [char, text, file] of cases) {
+      const face = faceForCharacter(fonts, 'regular', char)!;
+      const reference = fontkit.create(await readFile(require.resolve(file))) as unknown as { layout(t: string): { glyphs: { id: number }[]; positions: object[] } };
+      const ours = face.font.layout(text) as unknown as { glyphs: { id: number }[]; positions: object[] };
+      expect(ours.glyphs.map((glyph) => glyph.id), text).toEqual(reference.layout(text).glyphs.map((glyph) => glyph.id));
+      expect(ours.positions, text).toEqual(reference.layout(text).positions.map((p) => ({ ...p })));
+    }
+  });
+
   it('names the characters no face draws, and counts what the chain draws as drawable', () => {
     expect(missingCharacters(fonts, 'regular', 'CATL (\u5b81\u5fb7) \u2265 \u{1F600}')).toEqual(['\u5b81', '\u5fb7']);
     const canDraw = createCoverage(fonts);
