@@ -34,7 +34,7 @@ import type {
 } from 'mdast';
 import type { RenderedChart } from '../charts/render.ts';
 import type { Briefing, FigureNode } from '../content/briefing.ts';
-import { IGNORABLE_CHARACTERS, missingCharacters, splitByFace, type FaceKey, type FontBytes } from '../text/fonts.ts';
+import { IGNORABLE_CHARACTERS, splitByFace, type FaceKey, type FontBytes } from '../text/fonts.ts';
 import { CliError } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
 import { collectPdfBytes, drawTextRun, replaceXmpInfo } from './pdfkit-adapter.ts';
@@ -446,14 +446,6 @@ function setFont(doc: Doc, style: { face: FaceKey; font?: string; size: number }
   (style.font ? useFace(doc, style.font) : doc.font(style.face)).fontSize(style.size);
 }
 
-/** Drops ignorable characters; a character no face of the chain has is an error, as PDF/A forbids missing glyphs. */
-function fitGlyphs(ctx: Context, text: string, face: FaceKey): string {
-  // Soft hyphens and zero-width spaces carry no glyph of their own here.
-  const cleaned = text.replace(IGNORABLE_CHARACTERS, '');
-  const missing = missingCharacters(ctx.fonts, face, cleaned)[0];
-  if (missing !== undefined) throw new CliError(messages.pdfMissingGlyph(missing, text));
-  return cleaned;
-}
 
 /**
  * pdfkit numbers fonts (F1, F2, ...) in the order a document first selects
@@ -467,11 +459,18 @@ function selectInOrder(ctx: Context, name: string): void {
   useFace(ctx.doc, name);
 }
 
-/** `text` as pieces of `style`, each run in the face of the fallback chain that draws it. */
+/**
+ * `text` as pieces of `style`, each run in the face of the fallback chain that
+ * draws it; ignorable characters (soft hyphens, zero-width spaces) dropped. A
+ * character no face has is an error, as PDF/A forbids missing glyphs.
+ */
 function facePieces(ctx: Context, text: string, style: Style): Piece[] {
-  const fitted = fitGlyphs(ctx, text, style.face);
-  if (/[^\n]/.test(fitted)) selectInOrder(ctx, style.face);
-  return splitByFace(ctx.fonts, style.face, fitted).map((run) => {
+  const cleaned = text.replace(IGNORABLE_CHARACTERS, '');
+  if (/[^\n]/.test(cleaned)) selectInOrder(ctx, style.face);
+  const runs = splitByFace(ctx.fonts, style.face, cleaned, (char) => {
+    throw new CliError(messages.pdfMissingGlyph(char, text));
+  });
+  return runs.map((run) => {
     if (run.face.name === style.face) return { text: run.text, style };
     selectInOrder(ctx, run.face.name);
     return { text: run.text, style: { ...style, font: run.face.name } };

@@ -295,12 +295,24 @@ interface FontChain {
   own: Record<FaceKey, ChainFace>;
   /** Per face, the chain face of each character seen (null: none has it). */
   byCharacter: Record<FaceKey, Map<string, ChainFace | null>>;
-  /** Per face, true when the face itself draws all of printable ASCII, so ASCII text needs no lookup. */
-  ascii: Record<FaceKey, boolean>;
+  /** Per face, text made only of characters the face itself draws from the common ranges, which needs no lookup. */
+  plain: Record<FaceKey, RegExp>;
 }
 
 const chainsByBytes = new WeakMap<FontBytes, FontChain>();
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+// Where a briefing's text mostly is: ASCII, Latin-1, and the dashes, quotes, bullets and ellipsis of General Punctuation.
+const COMMON_RANGES: readonly [number, number][] = [[0x20, 0x7e], [0xa0, 0xff], [0x2010, 0x2027], [0x2030, 0x203a], [0x20ac, 0x20ac]];
+
+/** A test for text made only of common characters `font` draws itself (ranges it lacks any character of are left out). */
+function plainText(font: FontkitFont): RegExp {
+  const escape = (codePoint: number) => `\\u${codePoint.toString(16).padStart(4, '0')}`;
+  const covered = COMMON_RANGES.filter(([from, to]) => {
+    for (let codePoint = from; codePoint <= to; codePoint++) if (!font.hasGlyphForCodePoint(codePoint)) return false;
+    return true;
+  });
+  return new RegExp(`^[${covered.map(([from, to]) => `${escape(from)}-${escape(to)}`).join('')}]*$`);
+}
 
 function chainOf(bytes: FontBytes): FontChain {
   let chain = chainsByBytes.get(bytes);
@@ -310,7 +322,7 @@ function chainOf(bytes: FontBytes): FontChain {
     chain = {
       own: perFace((key) => ({ name: key, family: FONT_FAMILY, font: faces[key] })),
       byCharacter: perFace(() => trackMap('fonts: faces by character', new Map<string, ChainFace | null>(), 64)),
-      ascii: perFace((key) => [...Array(95)].every((_, i) => faces[key].hasGlyphForCodePoint(0x20 + i))),
+      plain: perFace((key) => plainText(faces[key])),
     };
     chainsByBytes.set(bytes, chain);
   }
@@ -344,31 +356,34 @@ const CLINGING = /^[\p{M}\u200d\ufe00-\ufe0f]$/u;
 /**
  * Splits `text` into runs, each in the first face of the chain that draws its
  * characters (as a browser falls back through a font-family list). A
- * character no face draws stays in the run before it (see missingCharacters).
+ * character no face draws stays in the run before it, and is passed to
+ * `missing` (whitespace and ignorable characters aside).
  */
-export function splitByFace(bytes: FontBytes, key: FaceKey, text: string): FaceRun[] {
+export function splitByFace(bytes: FontBytes, key: FaceKey, text: string, missing?: (char: string) => void): FaceRun[] {
   const chain = chainOf(bytes);
   const own = chain.own[key];
-  if (chain.ascii[key] && PRINTABLE_ASCII.test(text)) return [{ face: own, text }];
+  if (chain.plain[key].test(text)) return [{ face: own, text }];
   const runs: FaceRun[] = [];
   for (const char of text) {
     const last = runs.at(-1);
     const clings = last !== undefined && CLINGING.test(char) && last.face.font.hasGlyphForCodePoint(char.codePointAt(0) ?? 0);
-    const face = clings ? last.face : (faceForCharacter(bytes, key, char) ?? last?.face ?? own);
+    let face = clings ? last.face : faceForCharacter(bytes, key, char);
+    if (!face) {
+      if (missing && !/\s/.test(char) && !IGNORABLE_CHARACTER.test(char)) missing(char);
+      face = last?.face ?? own;
+    }
     if (last?.face === face) last.text += char;
     else runs.push({ face, text: char });
   }
   return runs;
 }
 
+const IGNORABLE_CHARACTER = new RegExp(`^${IGNORABLE_CHARACTERS.source}$`);
+
 /** The distinct characters of `text` that no face of the chain draws in `key` (whitespace and ignorable characters aside). */
 export function missingCharacters(bytes: FontBytes, key: FaceKey, text: string): string[] {
-  const chain = chainOf(bytes);
-  if (chain.ascii[key] && PRINTABLE_ASCII.test(text)) return [];
   const missing = new Set<string>();
-  for (const char of text.replace(IGNORABLE_CHARACTERS, '')) {
-    if (!/\s/.test(char) && faceForCharacter(bytes, key, char) === undefined) missing.add(char);
-  }
+  splitByFace(bytes, key, text, (char) => missing.add(char));
   return [...missing];
 }
 
