@@ -144,10 +144,10 @@ describe('a report written as data', () => {
   });
 
   it('locates a CSV cell the editions cannot draw', async () => {
-    const effects = effectsWith({ ...FILES, 'fleet/deliveries.csv': CSV.replace('FY2026-Q2,south,3', 'FY2026-Q2,south,3\nFY2026-Q3,north,1\u{1F600}') });
+    const effects = effectsWith({ ...FILES, 'fleet/deliveries.csv': CSV.replace('FY2026-Q2,south,3', 'FY2026-Q2,south,3\nFY2026-Q3,north,1\u5b81') });
     const error = await thrown(() => buildReport(reportOf(), {}, effects, new Map()));
     expect(error.issues.map((issue) => [issue.file, issue.line])).toContainEqual(['fleet/deliveries.csv', 6]);
-    expect(error.issues.map((issue) => issue.message)).toContain(messages.unsupportedCharacter('\u{1F600}', 'U+1F600'));
+    expect(error.issues.map((issue) => issue.message)).toContain(messages.unsupportedCharacter('\u5b81', 'U+5B81'));
   });
 
   it('locates a unit mismatch in a derived formula at the formula', async () => {

@@ -28,6 +28,7 @@ import { createFontMetrics, faceFor, FACE_KEYS, FONT_FAMILY, type FontBytes, typ
 import { messages } from '../support/messages.ts';
 import { recent } from '../support/recent.ts';
 import { INK_SOFT, THEME } from './theme.ts';
+import { checkChartFonts } from './svg-pdf.ts';
 
 /** A chart rendered to SVG, with the words the editions put around it. */
 export interface RenderedChart {
@@ -622,6 +623,8 @@ export async function renderChart(
   const citations = [...new Set([...names].flatMap((name) => datasets[name]!.map((row) => row.source)).filter((s): s is string => typeof s === 'string'))];
   const sourceLine = citations.length ? `${citations.length > 1 ? 'Sources' : 'Source'}: ${citations.join('; ')}` : '';
   const finished = finishSvg(svg, source.id, chartTitle, description);
+  // A font the project does not ship, or a character no shipped face draws, is named rather than lost.
+  warnings.push(...checkChartFonts(finished, options.fonts, file));
   const size = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(finished);
   view.finalize();
   return {

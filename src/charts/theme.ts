@@ -8,7 +8,7 @@
  * even in the HTML's dark mode: the HTML places them on a light card.
  */
 import type { Config } from 'vega-lite';
-import { FONT_FAMILY } from '../text/fonts.ts';
+import { FONT_STACK } from '../text/fonts.ts';
 
 /** Okabe & Ito (2008), blue first because it carries the briefing's main series. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'] as const;
@@ -27,8 +27,13 @@ const RULE = '#d9d9d9';
  */
 export const STATUS_COLOURS = [PALETTE[0], PALETTE[2], CONTEXT_GREY, RULE] as const;
 
-/** CSS font-family with a generic fallback; the HTML inlines @font-face for the first name. */
-const FONT = `"${FONT_FAMILY}", sans-serif`;
+/**
+ * CSS font-family: the fallback chain, in the order the PDF and the text
+ * measurer take its faces, so a browser with the fonts draws each character
+ * from the same face; then a generic fallback. The HTML inlines @font-face
+ * for the first name.
+ */
+export const FONT = [...FONT_STACK.map((family) => `"${family}"`), 'sans-serif'].join(', ');
 
 /** The Vega-Lite config every chart is compiled with. */
 export const THEME: Config = {

@@ -11,7 +11,7 @@ import { CliError, EXIT } from '../support/error.ts';
 import type { FontBytes } from '../text/fonts.ts';
 import { loadFonts, nodeEffects } from '../build.ts';
 import { messages } from '../support/messages.ts';
-import { renderChartPdf } from '../charts/svg-pdf.ts';
+import { renderChartPdf, type ChartReadBytes } from '../charts/svg-pdf.ts';
 import { writeAtomic } from '../write.ts';
 
 interface ChartCliOptions {
@@ -35,12 +35,12 @@ function program(): Command {
  * Reads paths relative to the spec's folder, after resolving symlinks, so a
  * link inside the folder cannot lead a spec to a file outside it.
  */
-function createFolderReader(folder: string): ChartReadFile {
+function createFolderReader(folder: string): ChartReadBytes {
   return async (relativePath) => {
     const root = await realpath(folder);
     const target = await realpath(resolve(root, relativePath));
     if (!target.startsWith(root + sep)) throw new Error(messages.chartLoadRefused(relativePath, messages.chartLoadOutside));
-    return readFile(target, 'utf8');
+    return readFile(target);
   };
 }
 
@@ -69,15 +69,17 @@ async function run(specPath: string, output: string): Promise<void> {
   const id = basename(specPath).replace(/\.vl\.json$|\.json$/i, '');
   const fonts = await readFonts();
   const warnings: string[] = [];
-  const chart = await renderChart({ id, file: specPath, text }, {}, { fonts, readFile: createFolderReader(dirname(specPath)), warnings });
-  for (const warning of warnings) process.stderr.write(`${warning}\n`);
+  const readBytes = createFolderReader(dirname(specPath));
+  const readText: ChartReadFile = async (path) => new TextDecoder().decode(await readBytes(path));
+  const chart = await renderChart({ id, file: specPath, text }, {}, { fonts, readFile: readText, warnings });
   let bytes: Uint8Array;
   try {
-    bytes = format === '.svg' ? new TextEncoder().encode(chart.svg) : await renderChartPdf(chart, fonts, { creationDate: pdfDate() });
+    bytes = format === '.svg' ? new TextEncoder().encode(chart.svg) : await renderChartPdf(chart, fonts, { creationDate: pdfDate(), readFile: readBytes, warnings, file: specPath });
   } catch (error) {
     // drawSvg refuses images and markup it cannot draw faithfully; that is the spec's doing, not a bug.
     throw new CliError(`${specPath}: ${(error as Error).message}`);
   }
+  for (const warning of warnings) process.stderr.write(`${warning}\n`);
   await writeAtomic(output, bytes);
   process.stderr.write(`${messages.chartWritten(output, chart.width, chart.height)}\n`);
 }

@@ -34,11 +34,11 @@ import type {
 } from 'mdast';
 import type { RenderedChart } from '../charts/render.ts';
 import type { Briefing, FigureNode } from '../content/briefing.ts';
-import { GLYPH_FALLBACK, IGNORABLE_CHARACTERS, openFaces, type FaceKey, type FontBytes } from '../text/fonts.ts';
+import { IGNORABLE_CHARACTERS, splitByFace, type FaceKey, type FontBytes } from '../text/fonts.ts';
 import { CliError } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
-import { collectPdfBytes, currentFontkitFont, drawTextRun, replaceXmpInfo } from './pdfkit-adapter.ts';
-import { drawSvg, PX_TO_PT, registerFonts } from '../charts/svg-pdf.ts';
+import { collectPdfBytes, drawTextRun, replaceXmpInfo } from './pdfkit-adapter.ts';
+import { drawSvg, PX_TO_PT, registerFonts, useFace } from '../charts/svg-pdf.ts';
 
 export interface PdfOptions {
   paper: 'a4' | 'letter';
@@ -130,6 +130,8 @@ type LinkTarget = { url: string; label: string } | { dest: string; label: string
 
 interface Style {
   face: FaceKey;
+  /** A face of the fallback chain (its pdfkit name) for characters `face` lacks; absent for the face itself. */
+  font?: string;
   size: number;
   color: string;
   link?: LinkTarget;
@@ -218,11 +220,12 @@ interface Context {
   charts: Map<string, RenderedChart>;
   /** Filled after pagination: destination -> 1-based page. */
   destPages: Map<string, number>;
-  /** Word widths by face, size and text. */
-  measureCache: Map<FaceKey, Map<number, Map<string, number>>>;
-  glyphCache: Record<FaceKey, Map<string, boolean>>;
-  /** The faces' bytes, for glyph checks on the pdfkit adapter's public path. */
+  /** Word widths by face (or fallback face), size and text. */
+  measureCache: Map<string, Map<number, Map<string, number>>>;
+  /** The faces' bytes, for the fallback chain. */
   fonts: FontBytes;
+  /** Faces selected in this document so far (see selectInOrder). */
+  selected: Set<string>;
   /** The briefing title: a top-level heading repeating it is already on the cover. */
   title: string;
   /** Where the HTML edition is published, for the cover. */
@@ -302,7 +305,7 @@ export async function renderPdf(
   const renderer: Renderer = { doc };
   pages.forEach((page, index) => {
     doc.addPage({ size: [geometry.width, geometry.height], margin: 0 });
-    if (index > 0) drawFurniture(doc, geometry, meta.title, meta.asOfLabel, index + 1, pages.length);
+    if (index > 0) drawFurniture(doc, fonts, geometry, meta.title, meta.asOfLabel, index + 1, pages.length);
     for (const placed of page) placed.box.draw(renderer, placed.y, placed.gap);
   });
 
@@ -320,9 +323,9 @@ export async function renderPdf(
  * the life of the process: a --watch rebuild or the next report of a batch
  * measures only words it has not seen.
  */
-const widthsByFonts = new WeakMap<FontBytes, Map<FaceKey, Map<number, Map<string, number>>>>();
+const widthsByFonts = new WeakMap<FontBytes, Map<string, Map<number, Map<string, number>>>>();
 
-function widthCache(fonts: FontBytes): Map<FaceKey, Map<number, Map<string, number>>> {
+function widthCache(fonts: FontBytes): Map<string, Map<number, Map<string, number>>> {
   let cache = widthsByFonts.get(fonts);
   if (!cache) widthsByFonts.set(fonts, (cache = new Map()));
   return cache;
@@ -340,7 +343,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     destPages: new Map(),
     measureCache: widthCache(fonts),
     fonts,
-    glyphCache: { regular: new Map(), italic: new Map(), bold: new Map(), boldItalic: new Map() },
+    selected: new Set(),
     title: briefing.meta.title,
     htmlUrl,
     sectionDepth: 6,
@@ -447,50 +450,45 @@ function writeXmp(doc: Doc, briefing: Briefing, date: Date): void {
 // Measuring text
 
 
-function setFont(doc: Doc, style: { face: FaceKey; size: number }): void {
-  doc.font(style.face).fontSize(style.size);
+function setFont(doc: Doc, style: { face: FaceKey; font?: string; size: number }): void {
+  (style.font ? useFace(doc, style.font) : doc.font(style.face)).fontSize(style.size);
 }
 
-/** Replaces characters the face lacks with their fallback; a character with none is an error, as PDF/A forbids missing glyphs. */
-function fitGlyphs(ctx: Context, text: string, face: FaceKey): string {
-  // Soft hyphens and zero-width spaces carry no glyph of their own here.
+
+/**
+ * pdfkit numbers fonts (F1, F2, ...) in the order a document first selects
+ * them. Widths are cached for the process, so measuring selects a face only
+ * when the cache is cold; selecting each face when the layout first meets it
+ * keeps the numbering, and so the bytes, the same in a cold and a warm build.
+ */
+function selectInOrder(ctx: Context, name: string): void {
+  if (ctx.selected.has(name)) return;
+  ctx.selected.add(name);
+  useFace(ctx.doc, name);
+}
+
+/**
+ * `text` as pieces of `style`, each run in the face of the fallback chain that
+ * draws it; ignorable characters (soft hyphens, zero-width spaces) dropped. A
+ * character no face has is an error, as PDF/A forbids missing glyphs.
+ */
+function facePieces(ctx: Context, text: string, style: Style): Piece[] {
   const cleaned = text.replace(IGNORABLE_CHARACTERS, '');
-  // Built only from the first character that needs its fallback (almost never).
-  let out: string | undefined;
-  let at = 0;
-  for (const char of cleaned) {
-    if (char === '\n' || hasGlyph(ctx, char, face)) {
-      if (out !== undefined) out += char;
-      at += char.length;
-      continue;
-    }
-    const fallback = GLYPH_FALLBACK[char];
-    if (fallback !== undefined && [...fallback].every((c) => hasGlyph(ctx, c, face))) {
-      out = (out ?? cleaned.slice(0, at)) + fallback;
-      at += char.length;
-      continue;
-    }
+  if (/[^\n]/.test(cleaned)) selectInOrder(ctx, style.face);
+  const runs = splitByFace(ctx.fonts, style.face, cleaned, (char) => {
     throw new CliError(messages.pdfMissingGlyph(char, text));
-  }
-  return out ?? cleaned;
+  });
+  return runs.map((run) => {
+    if (run.face.name === style.face) return { text: run.text, style };
+    selectInOrder(ctx, run.face.name);
+    return { text: run.text, style: { ...style, font: run.face.name } };
+  });
 }
 
-function hasGlyph(ctx: Context, char: string, face: FaceKey): boolean {
-  let known = ctx.glyphCache[face].get(char);
-  if (known === undefined) {
-    ctx.doc.font(face);
-    // The face pdfkit embeds; on the adapter's public path, the same parsed face from the process's faces.
-    const font = currentFontkitFont(ctx.doc) ?? openFaces(ctx.fonts)[face];
-    known = font.hasGlyphForCodePoint(char.codePointAt(0) ?? 0);
-    ctx.glyphCache[face].set(char, known);
-  }
-  return known;
-}
-
-function measure(ctx: Context, text: string, style: { face: FaceKey; size: number }): number {
+function measure(ctx: Context, text: string, style: { face: FaceKey; font?: string; size: number }): number {
   // Maps by face and size, so no key string is built for every word.
-  let sizes = ctx.measureCache.get(style.face);
-  if (!sizes) ctx.measureCache.set(style.face, (sizes = new Map()));
+  let sizes = ctx.measureCache.get(style.font ?? style.face);
+  if (!sizes) ctx.measureCache.set(style.font ?? style.face, (sizes = new Map()));
   let widths = sizes.get(style.size);
   if (!widths) sizes.set(style.size, (widths = trackMap('pdf: word widths', new Map<string, number>(), 100)));
   let width = widths.get(text);
@@ -506,6 +504,7 @@ function measure(ctx: Context, text: string, style: { face: FaceKey; size: numbe
 function sameStyle(a: Style, b: Style): boolean {
   return (
     a.face === b.face &&
+    a.font === b.font &&
     a.size === b.size &&
     a.color === b.color &&
     a.link === b.link &&
@@ -527,19 +526,20 @@ function tokenize(ctx: Context, pieces: Piece[]): Item[] {
     }
     // A label and its number ("Figure 2", "Table 1") never part at a line end.
     const tied = piece.text.replace(/[ \t\r\n]+/g, ' ').replace(/\b(Figure|Table|Note|Section|page|p\.|No\.) (?=\d)/g, '$1\u00a0');
-    const text = fitGlyphs(ctx, tied, piece.style.face);
-    for (const part of text.split(/( )/)) {
-      if (part === '') continue;
-      const last = items.at(-1);
-      if (part === ' ') {
-        if (last?.kind !== 'space') items.push({ kind: 'space', style: piece.style });
-      } else {
-        const width = measure(ctx, part, piece.style);
-        if (last?.kind === 'word') {
-          last.parts.push({ text: part, style: piece.style });
-          last.width += width;
+    for (const run of facePieces(ctx, tied, piece.style)) {
+      for (const part of run.text.split(/( )/)) {
+        if (part === '') continue;
+        const last = items.at(-1);
+        if (part === ' ') {
+          if (last?.kind !== 'space') items.push({ kind: 'space', style: run.style });
         } else {
-          items.push({ kind: 'word', parts: [{ text: part, style: piece.style }], width });
+          const width = measure(ctx, part, run.style);
+          if (last?.kind === 'word') {
+            last.parts.push({ text: part, style: run.style });
+            last.width += width;
+          } else {
+            items.push({ kind: 'word', parts: [{ text: part, style: run.style }], width });
+          }
         }
       }
     }
@@ -1020,7 +1020,7 @@ function listBoxes(ctx: Context, list: List, frame: Frame, text: TextStyle, pare
     const dest = itemId(item) ? ctx.dests.get(itemId(item)!) : undefined;
     if (dest) first.dest = dest;
     const draw = first.draw;
-    const labelLine = toLine(ctx, [{ text: fitGlyphs(ctx, label, text.face), style: { ...baseStyle(text), color: COLOR.navy } }]);
+    const labelLine = toLine(ctx, facePieces(ctx, label, { ...baseStyle(text), color: COLOR.navy }));
     first.draw = (r, y, gap) => {
       if (dest) r.doc.addNamedDestination(dest, 'XYZ', frame.x, y - 6, null as unknown as number);
       // The label comes first in the item, as it reads.
@@ -1063,8 +1063,8 @@ function codeBoxes(ctx: Context, node: Code, frame: Frame, parent: Tag): Box[] {
   const lines: Line[] = [];
   for (const source of node.value.split('\n')) {
     // Indentation matters in code, so each source line is broken only where it must be.
-    const text = fitGlyphs(ctx, source.replace(/\t/g, '    '), style.face);
-    const chunks = text ? splitWord(ctx, [{ text, style }], inner.width) : [[{ text: '', style }]];
+    const pieces = facePieces(ctx, source.replace(/\t/g, '    '), style);
+    const chunks = pieces.some((piece) => piece.text) ? splitWord(ctx, pieces, inner.width) : [[{ text: '', style }]];
     for (const chunk of chunks) lines.push(toLine(ctx, chunk));
   }
   const boxes: Box[] = lines.map((line, index) => ({
@@ -1556,19 +1556,30 @@ function paginate(boxes: Box[], geometry: Geometry): Placed[][] {
 // ---------------------------------------------------------------------------
 // Page furniture and outline
 
-function drawFurniture(doc: Doc, geometry: Geometry, title: string, dateLabel: string, page: number, pages: number): void {
+/** Draws one line of furniture text from x on the baseline y, each run in the face of the chain that draws it. */
+function drawPlainText(doc: Doc, fonts: FontBytes, text: string, x: number, y: number, style: { face: FaceKey; size: number }): void {
+  let at = x;
+  for (const run of splitByFace(fonts, style.face, text)) {
+    setFont(doc, { ...style, font: run.face.name === style.face ? undefined : run.face.name });
+    doc.text(run.text, at, y, { lineBreak: false, baseline: 'alphabetic' });
+    at += doc.widthOfString(run.text);
+  }
+}
+
+function drawFurniture(doc: Doc, fonts: FontBytes, geometry: Geometry, title: string, dateLabel: string, page: number, pages: number): void {
   const { wide } = geometry;
   const style = TEXT.furniture;
   artifact(
     doc,
     () => {
-      setFont(doc, { face: 'bold', size: style.size });
-      doc.fillColor(COLOR.navy).text(title, wide.x, 44, { lineBreak: false, baseline: 'alphabetic' });
+      doc.fillColor(COLOR.navy);
+      drawPlainText(doc, fonts, title, wide.x, 44, { face: 'bold', size: style.size });
       doc.save().moveTo(wide.x, 52).lineTo(wide.x + wide.width, 52).lineWidth(0.5).strokeColor(COLOR.rule).stroke().restore();
       const footerY = geometry.height - 40;
       doc.save().moveTo(wide.x, footerY - 12).lineTo(wide.x + wide.width, footerY - 12).lineWidth(0.5).strokeColor(COLOR.rule).stroke().restore();
+      doc.fillColor(style.color);
+      drawPlainText(doc, fonts, `Edition of ${dateLabel}`, wide.x, footerY, style);
       setFont(doc, style);
-      doc.fillColor(style.color).text(`Edition of ${dateLabel}`, wide.x, footerY, { lineBreak: false, baseline: 'alphabetic' });
       const label = `Page ${page} of ${pages}`;
       doc.text(label, wide.x + wide.width - doc.widthOfString(label), footerY, { lineBreak: false, baseline: 'alphabetic' });
     },

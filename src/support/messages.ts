@@ -80,7 +80,7 @@ export const messages = {
   checkFailed: (id: string, label: string, detail: string, tolerance: string) =>
     `check ${id} (“${label}”) fails: ${detail} (tolerance: ${tolerance}; correct the data, or the check under checks.${id})`,
   unsupportedCharacter: (char: string, code: string) =>
-    `contains "${char}" (${code}), which the briefing's typeface cannot draw (replace it with plain Latin text; a PDF must not show missing glyphs)`,
+    `contains "${char}" (${code}), which no face the briefing ships can draw (Source Sans 3 and its fallbacks for symbols and emoji; CJK is not shipped): write it another way, as a PDF must not show missing glyphs`,
   bidiControl: (code: string) => `contains a bidirectional control character (${code}), which can make text read differently from how it is stored (remove it)`,
   invalidData: (count: number, file: string) =>
     `${file}: ${count} ${count === 1 ? 'problem' : 'problems'} found; the build stopped before writing anything`,
@@ -189,6 +189,12 @@ export const messages = {
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',
   chartPdfImage: (href: string) => `the chart contains an image (${href}); charts must be vectors, so image marks are not supported in PDF output`,
   chartPdfWarnings: (warnings: readonly string[]) => `the chart SVG could not be drawn faithfully into the PDF: ${warnings.join('; ')}`,
+  chartPdfWarning: (detail: string) => `the PDF leaves out part of the chart SVG: ${detail}`,
+  chartPdfImageUnread: (href: string, reason: string) => `the image "${href}" is left out of the PDF: ${reason}`,
+  chartFontNotShipped: (family: string, shipped: string) =>
+    `font "${family}" is not shipped with the briefing, so the chart is measured and drawn in ${shipped} (name "${shipped}" in the spec, or leave the font out, to silence this)`,
+  chartMissingGlyph: (char: string, faces: readonly string[]) =>
+    `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) has no glyph in any shipped face (${faces.join(', ')}); it shows as a blank box in the PDF`,
   chartWarning: (file: string, detail: string) => `${file}: warning: ${detail}`,
   chartWritten: (out: string, width: number, height: number) => `wrote ${out} (${width}×${height} px)`,
   chartOutputType: (out: string) => `cannot tell the output format of "${out}": name it .svg or .pdf`,
@@ -198,7 +204,7 @@ export const messages = {
   pdfChartMissing: (chartId: string, known: readonly string[]) =>
     `figure refers to chart "${chartId}", which was not rendered (rendered: ${known.join(', ') || 'none'}); check the {{chart}} id in the template`,
   pdfMissingGlyph: (char: string, text: string) =>
-    `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in "${text.slice(0, 60)}" has no glyph in the embedded Source Sans 3 Latin fonts, and PDF/A forbids missing glyphs; write it another way in the template or data`,
+    `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in "${text.slice(0, 60)}" has no glyph in the embedded fonts (Source Sans 3 and its fallback faces), and PDF/A forbids missing glyphs; write it another way in the template or data`,
 
   // CSV tables (src/dataset/csv.ts)
   csvNoHeader: 'the file has no header line (its first line must name the columns, separated by commas)',

@@ -1,12 +1,15 @@
 /**
  * The briefing's typeface: Source Sans 3 from npm (@fontsource), the same
  * files for chart text metrics, the PDF's embedded fonts and the HTML's
- * inline @font-face, so every machine renders the same.
+ * inline @font-face, so every machine renders the same. Characters its Latin
+ * files lack come from a fallback chain of other @fontsource faces (see
+ * FALLBACK_FAMILIES), read only when a text needs them.
  */
 import { noteStore, trackMap } from '../support/recent.ts';
 import { createRequire } from 'node:module';
 import { CliError } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
+import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { createPlainShaper, usesFontkitInternals, type ShapableFont } from './fontkit-adapter.ts';
 
@@ -24,19 +27,22 @@ const FACE_FILES: Record<FaceKey, string> = {
   boldItalic: 'source-sans-3-latin-700-italic.woff',
 };
 
+/** The briefing's own files: the fallback chain skips them (they are the same package's Latin slice). */
+const OWN_FILES: ReadonlySet<string> = new Set(Object.values(FACE_FILES));
+
+/** Resolves a file of an @fontsource package; a missing one is a CliError naming it. */
+function resolveFontFile(specifier: string): string {
+  try {
+    return createRequire(import.meta.url).resolve(specifier);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new CliError(messages.fontMissing(specifier));
+    throw error;
+  }
+}
+
 /** Absolute paths of the font files inside node_modules; a missing one is a CliError naming it. */
 export function fontPaths(): Record<FaceKey, string> {
-  const require = createRequire(import.meta.url);
-  const resolve = (file: string) => {
-    const specifier = `@fontsource/source-sans-3/files/${file}`;
-    try {
-      return require.resolve(specifier);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new CliError(messages.fontMissing(specifier));
-      throw error;
-    }
-  };
-  return Object.fromEntries(FACE_KEYS.map((key) => [key, resolve(FACE_FILES[key])])) as Record<FaceKey, string>;
+  return Object.fromEntries(FACE_KEYS.map((key) => [key, resolveFontFile(`@fontsource/source-sans-3/files/${FACE_FILES[key]}`)])) as Record<FaceKey, string>;
 }
 
 /** True when the bytes start like a font file this project can read (WOFF, TrueType or OpenType). */
@@ -45,41 +51,24 @@ export function isFontFile(bytes: Uint8Array): boolean {
   return magic === 'wOFF' || magic === 'OTTO' || magic === 'true' || magic === '\x00\x01\x00\x00';
 }
 
-/** Characters outside the embedded Latin subset, with the nearest text it has (the PDF sets these). */
-export const GLYPH_FALLBACK: Readonly<Record<string, string>> = {
-  '\u2192': '->',
-  '\u2190': '<-',
-  '\u2248': '~',
-  '\u2264': '<=',
-  '\u2265': '>=',
-  '\u2260': '!=',
-  '\u21a9': '\u2191',
-  '\u2009': ' ',
-  '\u202f': '\u00a0',
-  '\u2713': 'yes',
-  '\u2717': 'no',
-};
-
 /** Characters that are dropped rather than drawn (soft hyphens, zero-width joiners). */
 export const IGNORABLE_CHARACTERS = /[\u00ad\u200b\u200c\u200d\ufeff]/g;
 
 /**
- * Which characters every face can draw, directly or through GLYPH_FALLBACK,
- * so validation can refuse text the PDF could not set before any stage runs.
+ * Which characters every face can draw, from its own file or a face of the
+ * fallback chain, so validation can refuse text the PDF could not set before
+ * any stage runs.
  */
 export function createCoverage(bytes: FontBytes): (char: string) => boolean {
-  const faces = Object.values(openFaces(bytes));
-  const direct = (char: string) => faces.every((face) => face.hasGlyphForCodePoint(char.codePointAt(0) ?? 0));
   // Every string of every dataset is checked character by character, and the
   // faces never change, so each character is looked up once per process.
   const known = new Map<string, boolean>();
   return (char) => {
     let drawable = known.get(char);
     if (drawable === undefined) {
-      const fallback = GLYPH_FALLBACK[char];
       const ignorable = IGNORABLE_CHARACTERS.test(char);
       IGNORABLE_CHARACTERS.lastIndex = 0;
-      drawable = char === '\n' || ignorable || direct(char) || (fallback !== undefined && [...fallback].every(direct));
+      drawable = char === '\n' || ignorable || FACE_KEYS.every((key) => faceForCharacter(bytes, key, char) !== undefined);
       known.set(char, drawable);
     }
     return drawable;
@@ -198,15 +187,224 @@ export function openFaces(bytes: FontBytes): Record<FaceKey, FontkitFont> {
   return faces;
 }
 
+// ---------------------------------------------------------------------------
+// The fallback chain: faces for the characters Source Sans 3's Latin files lack.
+
+/** A family of the chain: its npm package and the file style that serves each face (the nearest weight and slant it has). */
+interface FallbackFamily {
+  family: string;
+  /** An @fontsource package; its unicode.json names the slices Google Fonts split the face into. */
+  package: string;
+  styles: Record<FaceKey, string>;
+}
+
+const UPRIGHT: Record<FaceKey, string> = { regular: '400-normal', italic: '400-normal', bold: '400-normal', boldItalic: '400-normal' };
+
+/**
+ * In the order a browser reads the SVG's font-family list: the same face's
+ * other slices first (Latin Extended, Greek, Cyrillic, Vietnamese), then
+ * mathematical symbols (≈ ≥ ∞ → and arrows), other symbols (✓ ✗ ★) and
+ * monochrome emoji. CJK is not in it: Noto Sans SC alone is 76 MB in 1,800
+ * slices, too much for every install of a briefing tool.
+ */
+const FALLBACK_FAMILIES: readonly FallbackFamily[] = [
+  { family: FONT_FAMILY, package: '@fontsource/source-sans-3', styles: { regular: '400-normal', italic: '400-italic', bold: '700-normal', boldItalic: '700-italic' } },
+  { family: 'Noto Sans Math', package: '@fontsource/noto-sans-math', styles: UPRIGHT },
+  { family: 'Noto Sans Symbols 2', package: '@fontsource/noto-sans-symbols-2', styles: UPRIGHT },
+  { family: 'Noto Emoji', package: '@fontsource/noto-emoji', styles: { regular: '400-normal', italic: '400-normal', bold: '700-normal', boldItalic: '700-normal' } },
+];
+
+/** The chain's families in order, for a CSS font-family list. */
+export const FONT_STACK: readonly string[] = [...new Set(FALLBACK_FAMILIES.map((entry) => entry.family))];
+
+/** One face of the chain, as the PDF registers it and the SVG names it. */
+export interface ChainFace {
+  /** The pdfkit font name: the FaceKey for the briefing's own faces, the file's name for a fallback face. */
+  name: string;
+  family: string;
+  font: FontkitFont;
+}
+
+/** A slice of a fallback family: the file stem without its style, and the code points its unicode-range names. */
+interface Slice {
+  stem: string;
+  ranges: [number, number][];
+}
+
+const slicesByPackage = new Map<string, Slice[]>();
+
+/** The slices of a package, from its unicode.json ("latin-ext": "U+0100-02BA,..."; "[3]": ... for numbered slices). */
+function slicesOf(pkg: string): Slice[] {
+  let slices = slicesByPackage.get(pkg);
+  if (!slices) {
+    const ranges = JSON.parse(readFileSync(resolveFontFile(`${pkg}/unicode.json`), 'utf8')) as Record<string, string>;
+    const id = pkg.replace(/^@fontsource\//, '');
+    slices = Object.entries(ranges).map(([name, list]) => ({
+      stem: `${id}-${name.replace(/[[\]]/g, '')}`,
+      ranges: list.split(',').map((range) => {
+        const [from, to] = range.trim().replace(/^U\+/i, '').split('-');
+        return [parseInt(from!, 16), parseInt(to ?? from!, 16)] as [number, number];
+      }),
+    }));
+    slicesByPackage.set(pkg, slices);
+  }
+  return slices;
+}
+
+/** Fallback faces read so far, by package file and by pdfkit name. */
+const fallbackFaces = new Map<string, ChainFace>();
+const fallbackNames = new Map<string, ChainFace>();
+
+/**
+ * A fallback face, read from node_modules on first need and kept for the
+ * process: fonts are the packages' assets, like their code, and vega's text
+ * measurer asks synchronously, so they are read here rather than through the
+ * build's effects. A briefing in plain Latin never reads one.
+ */
+function fallbackFace(family: string, file: string): ChainFace {
+  let face = fallbackFaces.get(file);
+  if (!face) {
+    const path = resolveFontFile(file);
+    const bytes = readFileSync(path);
+    if (!isFontFile(bytes)) throw new CliError(messages.fontInvalid(path));
+    const name = file.replace(/^.*\//, '').replace(/\.woff$/, '');
+    face = { name, family, font: rememberRuns(fontkit().create(Buffer.from(unpackWoff(bytes)))) };
+    fallbackFaces.set(file, face);
+    fallbackNames.set(name, face);
+  }
+  return face;
+}
+
+/** The first fallback face that draws `codePoint` for `key`, skipping files the briefing's own faces already are. */
+function findFallback(key: FaceKey, codePoint: number, own: ReadonlySet<string>): ChainFace | undefined {
+  for (const entry of FALLBACK_FAMILIES) {
+    const slices = slicesOf(entry.package);
+    // A face split into slices holds each character in the slice whose range names it; a face in one file is whole.
+    const candidates = slices.length === 1 ? slices : slices.filter((slice) => slice.ranges.some(([from, to]) => codePoint >= from && codePoint <= to));
+    for (const slice of candidates) {
+      const file = `${entry.package}/files/${slice.stem}-${entry.styles[key]}.woff`;
+      if (own.has(file.replace(/^.*\//, ''))) continue;
+      const face = fallbackFace(entry.family, file);
+      if (face.font.hasGlyphForCodePoint(codePoint)) return face;
+    }
+  }
+  return undefined;
+}
+
+interface FontChain {
+  own: Record<FaceKey, ChainFace>;
+  /** Per face, the chain face of each character seen (null: none has it). */
+  byCharacter: Record<FaceKey, Map<string, ChainFace | null>>;
+  /** Per face, text made only of characters the face itself draws from the common ranges, which needs no lookup. */
+  plain: Record<FaceKey, RegExp>;
+}
+
+const chainsByBytes = new WeakMap<FontBytes, FontChain>();
+
+// Where a briefing's text mostly is: ASCII, Latin-1, and the dashes, quotes, bullets and ellipsis of General Punctuation.
+const COMMON_RANGES: readonly [number, number][] = [[0x20, 0x7e], [0xa0, 0xff], [0x2010, 0x2027], [0x2030, 0x203a], [0x20ac, 0x20ac]];
+
+/** A test for text made only of common characters `font` draws itself (ranges it lacks any character of are left out). */
+function plainText(font: FontkitFont): RegExp {
+  const escape = (codePoint: number) => `\\u${codePoint.toString(16).padStart(4, '0')}`;
+  const covered = COMMON_RANGES.filter(([from, to]) => {
+    for (let codePoint = from; codePoint <= to; codePoint++) if (!font.hasGlyphForCodePoint(codePoint)) return false;
+    return true;
+  });
+  return new RegExp(`^[${covered.map(([from, to]) => `${escape(from)}-${escape(to)}`).join('')}]*$`);
+}
+
+function chainOf(bytes: FontBytes): FontChain {
+  let chain = chainsByBytes.get(bytes);
+  if (!chain) {
+    const faces = openFaces(bytes);
+    const perFace = <T>(make: (key: FaceKey) => T) => Object.fromEntries(FACE_KEYS.map((key) => [key, make(key)])) as Record<FaceKey, T>;
+    chain = {
+      own: perFace((key) => ({ name: key, family: FONT_FAMILY, font: faces[key] })),
+      byCharacter: perFace(() => trackMap('fonts: faces by character', new Map<string, ChainFace | null>(), 64)),
+      plain: perFace((key) => plainText(faces[key])),
+    };
+    chainsByBytes.set(bytes, chain);
+  }
+  return chain;
+}
+
+/** The first face of the chain that draws `char` in `key`: the face itself, else a fallback; undefined when none does. */
+export function faceForCharacter(bytes: FontBytes, key: FaceKey, char: string): ChainFace | undefined {
+  const chain = chainOf(bytes);
+  const known = chain.byCharacter[key];
+  let face = known.get(char);
+  if (face === undefined) {
+    const codePoint = char.codePointAt(0) ?? 0;
+    const own = chain.own[key];
+    face = own.font.hasGlyphForCodePoint(codePoint) ? own : (findFallback(key, codePoint, OWN_FILES) ?? null);
+    known.set(char, face);
+    noteStore();
+  }
+  return face ?? undefined;
+}
+
+/** A run of text set in one face of the chain. */
+export interface FaceRun {
+  face: ChainFace;
+  text: string;
+}
+
+// Marks, joiners and variation selectors belong to the character before them, so they stay in its run when its face has them.
+const CLINGING = /^[\p{M}\u200d\ufe00-\ufe0f]$/u;
+
+/**
+ * Splits `text` into runs, each in the first face of the chain that draws its
+ * characters (as a browser falls back through a font-family list). A
+ * character no face draws stays in the run before it, and is passed to
+ * `missing` (whitespace and ignorable characters aside).
+ */
+export function splitByFace(bytes: FontBytes, key: FaceKey, text: string, missing?: (char: string) => void): FaceRun[] {
+  const chain = chainOf(bytes);
+  const own = chain.own[key];
+  if (chain.plain[key].test(text)) return [{ face: own, text }];
+  const runs: FaceRun[] = [];
+  for (const char of text) {
+    const last = runs.at(-1);
+    const clings = last !== undefined && CLINGING.test(char) && last.face.font.hasGlyphForCodePoint(char.codePointAt(0) ?? 0);
+    let face = clings ? last.face : faceForCharacter(bytes, key, char);
+    if (!face) {
+      if (missing && !/\s/.test(char) && !IGNORABLE_CHARACTER.test(char)) missing(char);
+      face = last?.face ?? own;
+    }
+    if (last?.face === face) last.text += char;
+    else runs.push({ face, text: char });
+  }
+  return runs;
+}
+
+const IGNORABLE_CHARACTER = new RegExp(`^${IGNORABLE_CHARACTERS.source}$`);
+
+/** The distinct characters of `text` that no face of the chain draws in `key` (whitespace and ignorable characters aside). */
+export function missingCharacters(bytes: FontBytes, key: FaceKey, text: string): string[] {
+  const missing = new Set<string>();
+  splitByFace(bytes, key, text, (char) => missing.add(char));
+  return [...missing];
+}
+
+/** A face of the chain by its pdfkit name, once it has been used (the PDF registers fallback faces on first use). */
+export function chainFaceNamed(bytes: FontBytes, name: string): ChainFace | undefined {
+  if ((FACE_KEYS as readonly string[]).includes(name)) return chainOf(bytes).own[name as FaceKey];
+  return fallbackNames.get(name);
+}
+
 /** Text widths from the real font files, in the same units as the font size. */
 export interface FontMetrics {
   /** Advance width of `text` set in `face` at `size` (px or pt), with the font's kerning as pdfkit and browsers apply it. */
   measure(text: string, size: number, face: FaceKey): number;
 }
 
-/** Measures text with the shared faces; widths are cached per face and string. */
+/**
+ * Measures text with the shared faces, each run in the face of the chain that
+ * draws it (as the PDF sets it and a browser with the fonts shows it); widths
+ * are cached per face and string.
+ */
 export function createFontMetrics(bytes: FontBytes): FontMetrics {
-  const faces = openFaces(bytes);
   // Widths per em, so one layout serves every size; charts repeat the same labels often.
   const cache = trackMap('fonts: chart text widths', new Map<string, number>(), 120);
   return {
@@ -214,8 +412,8 @@ export function createFontMetrics(bytes: FontBytes): FontMetrics {
       const key = `${face}\u0000${text}`;
       let em = cache.get(key);
       if (em === undefined) {
-        const font = faces[face];
-        em = font.layout(text).advanceWidth / font.unitsPerEm;
+        em = 0;
+        for (const run of splitByFace(bytes, face, text)) em += run.face.font.layout(run.text).advanceWidth / run.face.font.unitsPerEm;
         cache.set(key, em);
         noteStore();
       }

@@ -205,7 +205,7 @@ describe('the briefing charts', () => {
     for (const id of CHART_IDS) {
       expect(charts[id]!.svg).toMatch(/<rect width="[\d.]+" height="[\d.]+" fill="#ffffff"\/>/);
       const families = new Set([...charts[id]!.svg.matchAll(/font-family="([^"]*)"/g)].map((m) => decodeXml(m[1]!)));
-      expect([...families]).toEqual(['"Source Sans 3", sans-serif']);
+      expect([...families]).toEqual([THEME.font]);
     }
   });
 });

@@ -58,8 +58,11 @@ describe('chart theme', () => {
     expect(THEME.range?.category).toEqual([...PALETTE]);
   });
 
-  it('sets the briefing typeface with a generic fallback, on a white background', () => {
-    expect(THEME.font).toBe(`"${FONT_FAMILY}", sans-serif`);
+  it('sets the briefing typeface first, then the fallback chain and a generic fallback, on a white background', () => {
+    const families = String(THEME.font).split(', ');
+    expect(families[0]).toBe(`"${FONT_FAMILY}"`);
+    expect(families.slice(1, -1)).toEqual(['"Noto Sans Math"', '"Noto Sans Symbols 2"', '"Noto Emoji"']);
+    expect(families.at(-1)).toBe('sans-serif');
     expect(luminance(BACKGROUND)).toBe(1);
   });
 });

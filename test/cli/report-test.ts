@@ -81,13 +81,13 @@ describe('report --check', () => {
 
   it('refuses text the typeface cannot draw, at its line, as the build would', () => {
     const dir = temp();
-    const file = join(dir, 'emoji.yaml');
-    const text = readFileSync(join(ROOT, DATASET), 'utf8').replace('name: Zhongheng Electric', 'name: Zhongheng Electric \u{1F600}');
+    const file = join(dir, 'cjk.yaml');
+    const text = readFileSync(join(ROOT, DATASET), 'utf8').replace('name: Zhongheng Electric', 'name: Zhongheng Electric \u5b81');
     writeFileSync(file, text);
     const { code, stderr } = report(['--check', '--data', file]);
     expect(code).toBe(1);
-    expect(stderr).toContain(`${file}:${lineOf(text, 'Zhongheng Electric \u{1F600}')}:`);
-    expect(stderr).toContain(messages.unsupportedCharacter('\u{1F600}', 'U+1F600'));
+    expect(stderr).toContain(`${file}:${lineOf(text, 'Zhongheng Electric \u5b81')}:`);
+    expect(stderr).toContain(messages.unsupportedCharacter('\u5b81', 'U+5B81'));
   });
 
   it('gives one clear message for a missing file and for a directory', () => {

@@ -593,10 +593,14 @@ describe('renderPdf options and errors', () => {
     );
   });
 
-  it('substitutes arrows the font lacks and refuses other missing glyphs', async () => {
-    const arrow = buildFixtureBriefing('## Flows\n\nCash \u2192 stakes \u2264 value \u2192 returns.\n');
-    const pdf = await open(await renderPdf(arrow, [], fonts, OPTIONS));
-    expect(squash((await readPage(pdf, 2)).flow)).toContain('Cash->stakes<=value->returns.');
+  it('draws arrows and relations the face lacks from the fallback chain, embedded, and refuses characters no face has', async () => {
+    const arrow = buildFixtureBriefing('## Flows\n\nCash \u2192 stakes \u2264 value \u2192 returns \u2248 \u221e.\n');
+    const bytes = await renderPdf(arrow, [], fonts, OPTIONS);
+    const pdf = await open(bytes);
+    expect(squash((await readPage(pdf, 2)).flow)).toContain('Cash\u2192stakes\u2264value\u2192returns\u2248\u221e.');
+    const embedded = [...Buffer.from(bytes).toString('latin1').matchAll(/\/BaseFont \/[A-Z]{6}\+([\w-]+)/g)].map((m) => m[1]);
+    expect(embedded).toContain('NotoSansMath-Regular');
+    expect(Buffer.from(await renderPdf(arrow, [], fonts, OPTIONS)).equals(Buffer.from(bytes))).toBe(true);
     const text = 'CATL (\u5b81\u5fb7\u65f6\u4ee3) in Chinese.';
     await expect(renderPdf(buildFixtureBriefing(`## Name\n\n${text}\n`), [], fonts, OPTIONS)).rejects.toThrow(
       messages.pdfMissingGlyph('\u5b81', text),
