@@ -59,13 +59,19 @@ const ACTIVE_ELEMENTS = ['script', 'iframe', 'frame', 'object', 'embed', 'img', 
 /** Active elements, event-handler attributes, and links or sources that are not http(s) or in-page. */
 function activeContent(elements: Element[]): string[] {
   const found: string[] = [];
+  const ids = new Set(elements.map((e) => e.properties.id));
+  // A note marker: a plain button whose only action is to open its note's popover.
+  const isNoteMarker = (e: Element) =>
+    e.tagName === 'button' && e.properties.type === 'button' && ids.has(e.properties.popoverTarget) && Object.keys(e.properties).every((name) => ['type', 'id', 'className', 'popoverTarget', 'dataFootnoteRef', 'ariaLabel'].includes(name));
   for (const element of elements) {
-    if (ACTIVE_ELEMENTS.includes(element.tagName)) found.push(`<${element.tagName}>`);
+    if (ACTIVE_ELEMENTS.includes(element.tagName) && !isNoteMarker(element)) found.push(`<${element.tagName}>`);
     for (const [name, value] of Object.entries(element.properties)) {
       if (/^on/i.test(name)) found.push(`${element.tagName} ${name}=${String(value)}`);
       if (/^(href|src|xLinkHref|action|formAction|srcSet|poster|data)$/i.test(name)) {
         const url = String(value);
-        if (!/^(https?:\/\/|#)/i.test(url)) found.push(`${element.tagName} ${name}=${url}`);
+        // The masthead's link to the PDF edition the build writes beside the page.
+        const pdfEdition = element.tagName === 'a' && name === 'href' && /^[a-z0-9-]+\.pdf$/.test(url);
+        if (!/^(https?:\/\/|#)/i.test(url) && !pdfEdition) found.push(`${element.tagName} ${name}=${url}`);
       }
     }
   }

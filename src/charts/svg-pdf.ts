@@ -331,7 +331,7 @@ async function readImages(svg: string, readFile: ChartReadBytes, warn: (detail: 
     const href = decodeXml(attr!);
     if (!href || images.has(href) || unread.has(href) || href.startsWith('data:')) continue;
     try {
-      const { href: path } = await fence.sanitize(href, { context: 'href' });
+      const { href: path } = await fence.sanitize(href, { context: 'image' });
       images.set(href, await readFile(path));
     } catch (error) {
       warn(messages.chartPdfImageUnread(href, (error as Error).message));

@@ -160,7 +160,7 @@ describe('report (full build)', () => {
 
   it('prints each stage with its time on stderr, and nothing with --quiet', async () => {
     const loud = await inProc(['--out', join(work, 'loud'), '--only', 'catl-ai-stack-briefing']);
-    expect(loud.stderr).toMatch(/catl-ai-stack-briefing: validate \d+ms · charts \d+ms · content \d+ms · html \d+ms · pdf \d+ms/);
+    expect(loud.stderr).toMatch(/catl-ai-stack-briefing: validate \d+ms · charts \d+ms · content \d+ms · pdf \d+ms · html \d+ms/);
     expect((await inProc(['--out', join(work, 'quiet'), '--quiet', '--only', 'catl-ai-stack-briefing'])).stderr).toBe('');
   });
 });
