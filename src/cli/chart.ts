@@ -1,51 +1,150 @@
 /**
- * The `chart` command: any Vega-Lite spec -> one SVG, or one PDF page sized
- * to the chart, with the briefing's theme and fonts. Data comes inline or
- * from files beside the spec; nothing outside the spec's folder is read.
+ * The `chart` command: Vega-Lite specs -> SVG, PDF and PNG files with the
+ * briefing's theme and fonts, one spec or a whole batch in one process. Data
+ * comes inline or from files beside each spec; nothing outside a spec's
+ * folder is read.
+ *
+ *   args ─expandSpecs (files, folders, quoted globs)─▶ spec paths ─planJobs─▶ ChartJob[]
+ *   for each job (an error fails that spec only):
+ *     spec text ─renderChart─▶ RenderedChart ─standaloneSvg─▶ SVG
+ *       ─embedFonts─▶ .svg   ─renderChartPdf─▶ .pdf   ─resvg─▶ .png   (writeAtomic)
+ *   ─▶ a summary line (folder output), exit code 1 if any spec failed
+ *
+ * The PDF, PNG and font-embedding stages load on first use, so a plain SVG
+ * run never loads pdfkit, resvg or hb-subset.
  */
-import { readFile, realpath } from 'node:fs/promises';
-import { basename, dirname, extname, resolve, sep } from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { renderChart, type ChartReadFile } from '../charts/render.ts';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { renderChart, standaloneSvg, type ChartReadFile, type RenderedChart } from '../charts/render.ts';
+import type { EmbeddableFace } from '../charts/embed-fonts.ts';
+import type { Rasterizer } from '../charts/png.ts';
 import { CliError, EXIT } from '../support/error.ts';
 import type { FontBytes } from '../text/fonts.ts';
-import { loadFonts, nodeEffects } from '../build.ts';
 import { messages } from '../support/messages.ts';
-import { renderChartPdf } from '../charts/svg-pdf.ts';
 import { writeAtomic } from '../write.ts';
+
+type ChartFormat = 'svg' | 'pdf' | 'png';
+const FORMATS: readonly ChartFormat[] = ['svg', 'pdf', 'png'];
 
 interface ChartCliOptions {
   output: string;
+  format?: ChartFormat[];
+  scale: number;
+  embedFonts: boolean;
   debug?: boolean;
+}
+
+/** One spec and the files it is written to. */
+interface ChartJob {
+  spec: string;
+  id: string;
+  outputs: { format: ChartFormat; path: string }[];
+}
+
+/** What the command writes through; tests replace it to make a write fail. */
+export interface ChartEffects {
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+}
+
+const nodeChartEffects: ChartEffects = { writeFile: writeAtomic };
+
+function parseFormats(value: string): ChartFormat[] {
+  const list = value.split(',').map((format) => format.trim().toLowerCase());
+  const bad = list.filter((format) => !(FORMATS as readonly string[]).includes(format));
+  if (bad.length || list.length === 0) throw new InvalidArgumentError(messages.chartFormatUnknown(bad));
+  return [...new Set(list as ChartFormat[])];
+}
+
+function parseScale(value: string): number {
+  const scale = Number(value);
+  if (!Number.isFinite(scale) || scale < 0.1 || scale > 16) throw new InvalidArgumentError(messages.chartScale(value));
+  return scale;
 }
 
 function program(): Command {
   return new Command('chart')
-    .description('Render one Vega-Lite spec to SVG or PDF with the briefing theme and fonts.')
-    .argument('<spec>', 'Vega-Lite spec (.vl.json); data inline or in files beside it')
-    .requiredOption('-o, --output <file>', 'output file: .svg, or .pdf for a page sized to the chart')
+    .description('Render Vega-Lite specs to SVG, PDF or PNG with the briefing theme and fonts.')
+    .argument('<spec...>', 'Vega-Lite specs (.vl.json), folders of them, or quoted globs ("specs/*.vl.json"); data inline or in files beside each spec')
+    .requiredOption('-o, --output <path>', 'a file for one spec (.svg, .pdf for a page sized to the chart, .png), or a folder ending in / for any number')
+    .option('--format <list>', 'what a folder output gets per spec, comma-separated: svg, pdf, png (default: svg)', parseFormats)
+    .option('--scale <n>', 'PNG pixels per chart pixel', parseScale, 2)
+    .option('--no-embed-fonts', 'leave the typeface out of SVG files (smaller; they then need it installed to look right)')
     .option('--debug', 'print stack traces for unexpected errors')
     .helpOption('-h, --help', 'show this help')
-    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      '\nSVG files embed the faces their text uses (a subset of each), so they look the same on machines without the font.\n' +
+        'A folder output gets <spec name>.<format> per spec; one bad spec is reported and the others still render.\n' +
+        'Exit codes: 0 ok, 1 a spec failed, 2 usage error.\nExamples:\n' +
+        '  npm run chart -- bar.vl.json -o bar.svg\n  npm run chart -- bar.vl.json -o bar.png --scale 3\n' +
+        '  npm run chart -- "specs/*.vl.json" -o out/ --format svg,pdf,png',
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {} });
 }
 
-/**
- * Reads paths relative to the spec's folder, after resolving symlinks, so a
- * link inside the folder cannot lead a spec to a file outside it.
- */
-function createFolderReader(folder: string): ChartReadFile {
-  return async (relativePath) => {
-    const root = await realpath(folder);
-    const target = await realpath(resolve(root, relativePath));
-    if (!target.startsWith(root + sep)) throw new Error(messages.chartLoadRefused(relativePath, messages.chartLoadOutside));
-    return readFile(target, 'utf8');
-  };
+/** Resolves `relativePath` inside `folder` after following symlinks, so a link inside the folder cannot lead a spec outside it. */
+async function resolveInside(folder: string, relativePath: string): Promise<string> {
+  const root = await realpath(folder);
+  const target = await realpath(resolve(root, relativePath));
+  if (!target.startsWith(root + sep)) throw new Error(messages.chartLoadRefused(relativePath, messages.chartLoadOutside));
+  return target;
 }
 
-async function readFonts(): Promise<FontBytes> {
-  return (await loadFonts(nodeEffects)).sfnt;
+const createFolderReader = (folder: string): ChartReadFile => async (path) => readFile(await resolveInside(folder, path), 'utf8');
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+/** Files as given, folders as their *.vl.json specs, quoted globs expanded (each sorted, so runs are in a stable order). */
+async function expandSpecs(args: readonly string[]): Promise<string[]> {
+  const specs: string[] = [];
+  for (const arg of args) {
+    if (isDynamicPattern(arg)) {
+      const found = (await glob(arg, { onlyFiles: true, absolute: isAbsolute(arg), expandDirectories: false })).sort();
+      if (found.length === 0) throw new CliError(messages.usage(messages.chartNoMatch(arg)), EXIT.usage);
+      specs.push(...found);
+    } else if (await isDirectory(arg)) {
+      const found = (await glob('*.vl.json', { cwd: arg, onlyFiles: true })).sort();
+      if (found.length === 0) throw new CliError(messages.chartNoSpecs(arg));
+      specs.push(...found.map((name) => join(arg, name)));
+    } else specs.push(arg);
+  }
+  return [...new Set(specs)];
+}
+
+const specId = (path: string) => basename(path).replace(/\.vl\.json$|\.json$/i, '');
+
+/** The files each spec is written to: `-o X.svg|pdf|png` for one spec, or `-o DIR/` with --format for any number. */
+async function planJobs(specs: string[], options: ChartCliOptions): Promise<{ jobs: ChartJob[]; folder: boolean }> {
+  const out = options.output;
+  if (/[\\/]$/.test(out) || (await isDirectory(out))) {
+    const formats = options.format ?? ['svg'];
+    const byId = new Map<string, string[]>();
+    for (const spec of specs) byId.set(specId(spec), [...(byId.get(specId(spec)) ?? []), spec]);
+    for (const [id, files] of byId) if (files.length > 1) throw new CliError(messages.usage(messages.chartSameId(id, files)), EXIT.usage);
+    const jobs = specs.map((spec) => ({ spec, id: specId(spec), outputs: formats.map((format) => ({ format, path: join(out, `${specId(spec)}.${format}`) })) }));
+    return { jobs, folder: true };
+  }
+  const format = extname(out).slice(1).toLowerCase() as ChartFormat;
+  if (!FORMATS.includes(format)) throw new CliError(messages.usage(messages.chartOutputType(out)), EXIT.usage);
+  if (options.format) throw new CliError(messages.usage(messages.chartFormatWithFile(out)), EXIT.usage);
+  if (specs.length !== 1) throw new CliError(messages.usage(messages.chartOutputNotFolder(out, specs.length)), EXIT.usage);
+  return { jobs: [{ spec: specs[0]!, id: specId(specs[0]!), outputs: [{ format, path: out }] }], folder: false };
+}
+
+async function readSpec(specPath: string): Promise<string> {
+  try {
+    return await readFile(specPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(messages.chartSpecMissing(specPath));
+    if (code === 'EISDIR') throw new CliError(messages.fileIsDirectory(specPath));
+    throw error;
+  }
 }
 
 /** SOURCE_DATE_EPOCH (seconds), the reproducible-builds convention, dates the PDF; otherwise the epoch. */
@@ -54,42 +153,174 @@ function pdfDate(): Date {
   return new Date(Number.isFinite(epoch) && process.env.SOURCE_DATE_EPOCH ? epoch * 1000 : 0);
 }
 
-async function run(specPath: string, output: string): Promise<void> {
-  const format = extname(output).toLowerCase();
-  if (format !== '.svg' && format !== '.pdf') throw new CliError(messages.usage(messages.chartOutputType(output)), EXIT.usage);
-  let text: string;
-  try {
-    text = await readFile(specPath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(messages.chartSpecMissing(specPath));
-    if (code === 'EISDIR') throw new CliError(messages.fileIsDirectory(specPath));
-    throw error;
-  }
-  const id = basename(specPath).replace(/\.vl\.json$|\.json$/i, '');
-  const fonts = await readFonts();
-  const warnings: string[] = [];
-  const chart = await renderChart({ id, file: specPath, text }, {}, { fonts, readFile: createFolderReader(dirname(specPath)), warnings });
-  for (const warning of warnings) process.stderr.write(`${warning}\n`);
-  let bytes: Uint8Array;
-  try {
-    bytes = format === '.svg' ? new TextEncoder().encode(chart.svg) : await renderChartPdf(chart, fonts, { creationDate: pdfDate() });
-  } catch (error) {
-    // drawSvg refuses images and markup it cannot draw faithfully; that is the spec's doing, not a bug.
-    throw new CliError(`${specPath}: ${(error as Error).message}`);
-  }
-  await writeAtomic(output, bytes);
-  process.stderr.write(`${messages.chartWritten(output, chart.width, chart.height)}\n`);
+/** What every job of a run shares: the fonts, loaded once, and the rasterizer, made on first use. */
+interface ChartRun {
+  options: ChartCliOptions;
+  effects: ChartEffects;
+  fonts: FontBytes;
+  faces: () => Promise<EmbeddableFace[]>;
+  rasterizer: () => Promise<Rasterizer>;
+  close(): Promise<void>;
 }
 
-/** Runs `chart SPEC -o OUT` with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+async function createRun(options: ChartCliOptions, effects: ChartEffects): Promise<ChartRun> {
+  // Loaded here, not imported above: build.ts's own imports (the dataset layer) are the report pipeline's, and load on demand.
+  const { loadFonts, nodeEffects } = await import('../build.ts');
+  const fonts = (await loadFonts(nodeEffects)).sfnt;
+  let faces: Promise<EmbeddableFace[]> | undefined;
+  let rasterizer: Promise<Rasterizer> | undefined;
+  const run: ChartRun = {
+    options,
+    effects,
+    fonts,
+    faces: () => (faces ??= import('../charts/embed-fonts.ts').then(({ briefingFaces }) => briefingFaces(fonts))),
+    rasterizer: () => (rasterizer ??= Promise.all([import('../charts/png.ts'), run.faces()]).then(([{ createRasterizer }, all]) => createRasterizer(all))),
+    close: async () => (await rasterizer)?.close(),
+  };
+  return run;
+}
+
+/** One output file's bytes. */
+async function encode(format: ChartFormat, chart: RenderedChart, job: ChartJob, run: ChartRun): Promise<Uint8Array> {
+  const svg = standaloneSvg(chart);
+  if (format === 'svg') {
+    if (!run.options.embedFonts) return new TextEncoder().encode(svg);
+    const [{ embedFonts }, faces] = await Promise.all([import('../charts/embed-fonts.ts'), run.faces()]);
+    return new TextEncoder().encode(embedFonts(svg, faces));
+  }
+  if (format === 'png') {
+    const folder = dirname(job.spec);
+    return (await run.rasterizer()).render(svg, run.options.scale, async (href) => new Uint8Array(await readFile(await resolveInside(folder, href))));
+  }
+  const { renderChartPdf } = await import('../charts/svg-pdf.ts');
+  try {
+    return await renderChartPdf(chart, run.fonts, { creationDate: pdfDate() });
+  } catch (error) {
+    // drawSvg refuses images and markup it cannot draw faithfully; that is the spec's doing, not a bug.
+    throw new CliError(`${job.spec}: ${(error as Error).message}`);
+  }
+}
+
+async function writeOutput(path: string, bytes: Uint8Array, effects: ChartEffects): Promise<void> {
+  try {
+    await effects.writeFile(path, bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && ['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENOSPC'].includes(code)) throw new CliError(messages.chartCannotWrite(path, code));
+    throw error;
+  }
+}
+
+async function makeFolder(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code) throw new CliError(messages.chartCannotWrite(path, code));
+    throw error;
+  }
+}
+
+/** Renders one spec to the bytes of each of its files, in memory (so a spec that fails writes nothing). */
+async function renderJob(job: ChartJob, run: ChartRun): Promise<{ chart: RenderedChart; files: { path: string; bytes: Uint8Array }[] }> {
+  const text = await readSpec(job.spec);
+  const warnings: string[] = [];
+  // Ajv's schema check (about a second to compile) only explains a spec that fails, as in the build.
+  const chart = await renderChart({ id: job.id, file: job.spec, text }, {}, { fonts: run.fonts, readFile: createFolderReader(dirname(job.spec)), warnings, schemaCheck: 'on-error' });
+  for (const warning of warnings) process.stderr.write(`${warning}\n`);
+  const files: { path: string; bytes: Uint8Array }[] = [];
+  for (const output of job.outputs) files.push({ path: output.path, bytes: await encode(output.format, chart, job, run) });
+  return { chart, files };
+}
+
+/** Renders one spec and writes its files; returns how many. */
+async function writeJob(job: ChartJob, run: ChartRun): Promise<number> {
+  const { chart, files } = await catchEscapes(() => renderJob(job, run));
+  for (const file of files) await writeOutput(file.path, file.bytes, run.effects);
+  process.stderr.write(`${messages.chartWritten(files.map((file) => file.path).join(', '), chart.width, chart.height)}\n`);
+  return files.length;
+}
+
+/**
+ * Runs `task`. An error thrown where no caller can catch it (in a library's
+ * own promise callback, as vega's SVG renderer did for an href it could not
+ * sanitise) would reach Node, which prints a line of the bundle's source and
+ * exits; while the task runs it fails the task instead. The task is still
+ * waited for (up to ESCAPE_GRACE_MS, in case the error left it hanging), and
+ * one turn of the event loop after it, so no part of it runs on into the
+ * next spec's turn and its late errors arrive while it is still current.
+ */
+export async function catchEscapes<T>(task: () => Promise<T>): Promise<T> {
+  const escapes: unknown[] = [];
+  let gaveUp: (() => void) | undefined;
+  const hung = new Promise<void>((resolve) => (gaveUp = resolve));
+  const listener = (error: unknown) => {
+    if (escapes.push(error) === 1) setTimeout(gaveUp!, ESCAPE_GRACE_MS).unref();
+  };
+  process.on('uncaughtException', listener);
+  process.on('unhandledRejection', listener);
+  try {
+    const outcome = task().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const settled = await Promise.race([outcome, hung.then(() => undefined)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (escapes.length) throw escapes[0];
+    if (!settled) throw new Error('the chart never finished rendering');
+    if ('error' in settled) throw settled.error;
+    return settled.value;
+  } finally {
+    process.off('uncaughtException', listener);
+    process.off('unhandledRejection', listener);
+  }
+}
+
+const ESCAPE_GRACE_MS = 2000;
+
+/** Prints an error as the user should see it: a CliError's message, anything else as unexpected (naming the spec); stacks only with --debug. */
+function printError(error: unknown, debug: boolean, spec?: string): number {
+  const detail = error instanceof Error ? error.message : String(error);
+  const expected = error instanceof CliError;
+  process.stderr.write(`${expected ? detail : messages.unexpected(spec ? `${spec}: ${detail}` : detail)}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return expected ? error.exitCode : EXIT.failure;
+}
+
+async function run(args: string[], options: ChartCliOptions, effects: ChartEffects, debug: boolean): Promise<number> {
+  const started = performance.now();
+  const { jobs, folder } = await planJobs(await expandSpecs(args), options);
+  if (folder) await makeFolder(options.output);
+  const chartRun = await createRun(options, effects);
+  const failed: string[] = [];
+  let files = 0;
+  let code: number = EXIT.ok;
+  try {
+    for (const job of jobs) {
+      try {
+        files += await writeJob(job, chartRun);
+      } catch (error) {
+        code = printError(error, debug, job.spec);
+        failed.push(job.spec);
+      }
+    }
+  } finally {
+    await chartRun.close();
+  }
+  if (!folder) return code;
+  const summary = messages.chartBatchSummary(jobs.length - failed.length, jobs.length, files, options.output, (performance.now() - started) / 1000);
+  process.stderr.write(`${summary}${failed.length ? `; ${messages.chartBatchFailed(failed)}` : ''}\n`);
+  return failed.length ? EXIT.failure : EXIT.ok;
+}
+
+/** Runs `chart SPEC... -o OUT` with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], effects: ChartEffects = nodeChartEffects): Promise<number> {
   const cmd = program();
-  let spec: string;
+  let args: string[];
   let options: ChartCliOptions;
   try {
     cmd.parse(argv, { from: 'user' });
-    spec = cmd.args[0]!;
+    args = cmd.args;
     options = cmd.opts<ChartCliOptions>();
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -97,21 +328,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${messages.usage(error.message.replace(/^error: /, ''))}\n${cmd.helpInformation()}`);
       return EXIT.usage;
     }
-    throw error;
+    return printError(error, argv.includes('--debug'));
   }
-  const debug = options.debug || argv.includes('--debug');
+  const debug = Boolean(options.debug);
   try {
-    await run(spec, options.output);
-    return EXIT.ok;
+    return await run(args, options, effects, debug);
   } catch (error) {
-    if (error instanceof CliError) {
-      process.stderr.write(`${error.message}\n`);
-      if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const detail = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${messages.unexpected(detail)}\n`);
-    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return EXIT.failure;
+    return printError(error, debug);
   }
 }
