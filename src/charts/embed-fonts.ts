@@ -5,7 +5,7 @@
  * edition keeps its one copy of the fonts and never calls this.
  *
  *   SVG ─text elements' font-family/weight/style─▶ characters per face
- *     ─hb-subset (font-subset.ts)─▶ TrueType subsets ─base64─▶ <style> in <defs>
+ *     ─fontkit subset + cmap/name/OS2/post/kern (font-subset.ts)─▶ TrueType ─base64─▶ <style> in <defs>
  *
  * Faces are matched as a browser matches them: for each character, the first
  * family in the element's font-family list that has a face with its glyph
@@ -14,17 +14,17 @@
  */
 import { FACE_KEYS, FONT_FAMILY, openFaces, type FaceKey, type FontBytes } from '../text/fonts.ts';
 import { recent } from '../support/recent.ts';
-import { subsetFont } from './font-subset.ts';
+import { subsetFont, type SubsettableFont } from './font-subset.ts';
 import { createHash } from 'node:crypto';
 
-/** A face an SVG may name, with its TrueType/OpenType bytes (not WOFF: hb-subset reads sfnt). */
+/** A face an SVG may name, with its TrueType bytes and the same face opened by fontkit. */
 export interface EmbeddableFace {
   family: string;
   /** CSS weight, 100-900. */
   weight: number;
   style: 'normal' | 'italic';
   sfnt: Uint8Array;
-  hasGlyph(codePoint: number): boolean;
+  font: SubsettableFont & { hasGlyphForCodePoint(codePoint: number): boolean };
 }
 
 const FACE_STYLE: Record<FaceKey, { weight: number; style: 'normal' | 'italic' }> = {
@@ -37,7 +37,8 @@ const FACE_STYLE: Record<FaceKey, { weight: number; style: 'normal' | 'italic' }
 /** The briefing's faces (unpacked sfnt bytes, as loadFonts gives them) as embeddable faces. */
 export function briefingFaces(fonts: FontBytes): EmbeddableFace[] {
   const parsed = openFaces(fonts);
-  return FACE_KEYS.map((key) => ({ family: FONT_FAMILY, ...FACE_STYLE[key], sfnt: fonts[key], hasGlyph: (cp: number) => parsed[key].hasGlyphForCodePoint(cp) }));
+  // The process's parsed faces are fontkit fonts: createSubset and glyphForCodePoint are part of their public API.
+  return FACE_KEYS.map((key) => ({ family: FONT_FAMILY, ...FACE_STYLE[key], sfnt: fonts[key], font: parsed[key] as unknown as EmbeddableFace['font'] }));
 }
 
 /** The font a piece of text is set in, as the SVG's attributes say. */
@@ -135,44 +136,50 @@ function matchFace(faces: readonly EmbeddableFace[], family: string, weight: num
   return candidates.reduce<EmbeddableFace | undefined>((best, face) => (best === undefined || distance(face.weight) < distance(best.weight) ? face : best), undefined);
 }
 
-/** The characters each face draws in `svg`, in the order of `faces`. */
-export function charactersByFace(svg: string, faces: readonly EmbeddableFace[]): Map<EmbeddableFace, Set<number>> {
-  const used = new Map<EmbeddableFace, Set<number>>();
+/**
+ * The text each face draws in `svg`, in the order of `faces`: each run split
+ * where the face changes, so adjacent characters in one string are the pairs
+ * the face kerns.
+ */
+export function textByFace(svg: string, faces: readonly EmbeddableFace[]): Map<EmbeddableFace, string[]> {
+  const used = new Map<EmbeddableFace, Set<string>>();
   for (const { font, text } of textRuns(svg)) {
+    let current: EmbeddableFace | undefined;
+    let piece = '';
+    const flush = () => {
+      if (current && piece) (used.get(current) ?? used.set(current, new Set([' '])).get(current)!).add(piece);
+      piece = '';
+    };
     for (const char of text) {
       const codePoint = char.codePointAt(0)!;
-      for (const family of font.families) {
-        const face = matchFace(faces, family, font.weight, font.style);
-        if (!face?.hasGlyph(codePoint)) continue;
-        if (!used.has(face)) used.set(face, new Set([0x20]));
-        used.get(face)!.add(codePoint);
-        break;
-      }
+      const face = font.families.map((family) => matchFace(faces, family, font.weight, font.style)).find((f) => f?.font.hasGlyphForCodePoint(codePoint));
+      if (face !== current) flush(), (current = face);
+      piece += char;
     }
+    flush();
   }
-  return new Map(faces.filter((face) => used.has(face)).map((face) => [face, used.get(face)!]));
+  return new Map(faces.filter((face) => used.has(face)).map((face) => [face, [...used.get(face)!].sort()]));
 }
 
-// The same face and characters give the same subset: a batch's charts share most of them.
+// The same face and text give the same subset: a --watch session's and a batch's repeated charts share them.
 const subsets = recent<string>('charts: embedded font subsets', 64, (base64) => base64.length * 2);
 const faceIds = new WeakMap<Uint8Array, string>();
 
-function subsetBase64(face: EmbeddableFace, codePoints: Set<number>): string {
+function subsetBase64(face: EmbeddableFace, texts: string[]): string {
   let id = faceIds.get(face.sfnt);
   if (!id) faceIds.set(face.sfnt, (id = createHash('sha256').update(face.sfnt).digest('hex')));
-  const sorted = [...codePoints].sort((a, b) => a - b);
-  const key = `${id}:${sorted.join(',')}`;
-  return subsets.get(key) ?? subsets.set(key, Buffer.from(subsetFont(face.sfnt, sorted)).toString('base64'));
+  const key = `${id}\u0000${JSON.stringify(texts)}`;
+  return subsets.get(key) ?? subsets.set(key, Buffer.from(subsetFont(face.sfnt, face.font, texts)).toString('base64'));
 }
 
 /** `svg` with a <style> of subset @font-face rules for the faces its text uses, first in its <defs>; unchanged when it draws no text in them. */
 export function embedFonts(svg: string, faces: readonly EmbeddableFace[]): string {
-  const used = charactersByFace(svg, faces);
+  const used = textByFace(svg, faces);
   if (used.size === 0) return svg;
   const rules = [...used].map(
-    ([face, codePoints]) =>
+    ([face, texts]) =>
       `@font-face{font-family:"${face.family}";font-style:${face.style};font-weight:${face.weight};` +
-      `src:url(data:font/ttf;base64,${subsetBase64(face, codePoints)}) format("truetype")}`,
+      `src:url(data:font/ttf;base64,${subsetBase64(face, texts)}) format("truetype")}`,
   );
   const style = `<style>${rules.join('')}</style>`;
   if (/<defs>/.test(svg)) return svg.replace(/<defs>/, `<defs>${style}`);
