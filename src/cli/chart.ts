@@ -43,12 +43,13 @@ interface ChartJob {
   outputs: { format: ChartFormat; path: string }[];
 }
 
-/** What the command writes through; tests replace it to make a write fail. */
+/** How the command reads specs and writes files; tests replace it to make one fail. */
 export interface ChartEffects {
+  readSpec(path: string): Promise<string>;
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
 }
 
-const nodeChartEffects: ChartEffects = { writeFile: writeAtomic };
+const nodeChartEffects: ChartEffects = { readSpec: (path) => readFile(path, 'utf8'), writeFile: writeAtomic };
 
 function parseFormats(value: string): ChartFormat[] {
   const list = value.split(',').map((format) => format.trim().toLowerCase());
@@ -136,9 +137,9 @@ async function planJobs(specs: string[], options: ChartCliOptions): Promise<{ jo
   return { jobs: [{ spec: specs[0]!, id: specId(specs[0]!), outputs: [{ format, path: out }] }], folder: false };
 }
 
-async function readSpec(specPath: string): Promise<string> {
+async function readSpec(specPath: string, effects: ChartEffects): Promise<string> {
   try {
-    return await readFile(specPath, 'utf8');
+    return await effects.readSpec(specPath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CliError(messages.chartSpecMissing(specPath));
@@ -223,7 +224,7 @@ async function makeFolder(path: string): Promise<void> {
 
 /** Renders one spec to the bytes of each of its files, in memory (so a spec that fails writes nothing). */
 async function renderJob(job: ChartJob, run: ChartRun): Promise<{ chart: RenderedChart; files: { path: string; bytes: Uint8Array }[] }> {
-  const text = await readSpec(job.spec);
+  const text = await readSpec(job.spec, run.effects);
   const warnings: string[] = [];
   // Ajv's schema check (about a second to compile) only explains a spec that fails, as in the build.
   const chart = await renderChart({ id: job.id, file: job.spec, text }, {}, { fonts: run.fonts, readFile: createFolderReader(dirname(job.spec)), warnings, schemaCheck: 'on-error' });
