@@ -188,6 +188,7 @@ export const messages = {
   chartOutputNotFolder: (out: string, specs: number) => `${specs} specs cannot all be written to "${out}": pass -o a folder ending in / (for example -o charts/)`,
   chartFormatWithFile: (out: string) => `--format is for a folder output; "${out}" already names its format (use -o DIR/ --format svg,pdf,png for several)`,
   chartFormatUnknown: (formats: readonly string[]) => `unknown format "${formats.join(',')}" (use svg, pdf and png, comma-separated)`,
+  chartJobs: (value: string) => `--jobs must be a whole number of 1 or more, not "${value}"`,
   chartScale: (value: string) => `--scale must be a number from 0.1 to 16 (PNG pixels per chart pixel), not "${value}"`,
   chartNoMatch: (pattern: string) => `no spec matches "${pattern}" (check the pattern, and quote it so the CLI expands it)`,
   chartNoSpecs: (folder: string) => `${folder}: no .vl.json specs in this folder`,

@@ -176,6 +176,10 @@ describe('npm run chart: PNG, embedded fonts and batches (in process)', () => {
     expect((await readdir(out)).sort()).toEqual(['a.pdf', 'a.png', 'a.svg', 'b.pdf', 'b.png', 'b.svg', 'c.pdf', 'c.png', 'c.svg']);
     expect(result.stderr).toContain(messages.chartBatchSummary(3, 3, 9, out, 0).split(' in 0')[0]);
     expect((await readPdf(new Uint8Array(await readFile(join(out, 'b.pdf'))))).text.join(' ')).toContain('y');
+    // The same batch on a pool of two worker threads (the compiled CLI, spawned) writes the same bytes.
+    const pool = await chart(dir, join('three', '*.vl.json'), '-o', 'pool/', '--format', 'svg,pdf,png', '--jobs', '2');
+    expect(pool.code, pool.stderr).toBe(0);
+    for (const name of await readdir(out)) expect(Buffer.from(await readFile(join(dir, 'pool', name))).equals(await readFile(join(out, name))), name).toBe(true);
   });
 
   it('renders the other specs of a folder when one is bad, and exits 1 naming it where it is wrong', async () => {
@@ -204,7 +208,17 @@ describe('npm run chart: PNG, embedded fonts and batches (in process)', () => {
     const debug = await inProcess((argv) => main(argv, broken), [spec, '-o', join(dir, 'broken.svg'), '--debug']);
     expect(debug.stderr).toMatch(/TypeError: the writer broke\n\s+at /);
     // An exception in a timer callback (as vega's renderer threw for an href) reaches no caller: it fails its spec, and nothing is written.
-    const escaping: ChartEffects = { ...real, readSpec: async (path) => (setTimeout(() => { throw new TypeError('thrown in a callback'); }), real.readSpec(path)) };
+    const escaping: ChartEffects = {
+      ...real,
+      // The spec arrives from a timer callback that then throws: no caller of it can catch that.
+      readSpec: (path) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve(real.readSpec(path));
+            throw new TypeError('thrown in a callback');
+          }),
+        ),
+    };
     const escaped = await inProcess((argv) => main(argv, escaping), [spec, '-o', join(dir, 'escaped.svg')]);
     expect(escaped.code).toBe(1);
     expect(escaped.stderr).toBe(`${messages.unexpected(`${spec}: thrown in a callback`)}\n`);
