@@ -54,7 +54,8 @@ function locate(callFrame) {
   let line = lineNumber + 1;
   // The bundle holds our code and most packages: its source map says which.
   const entry = url.startsWith('file:') ? sourceMapFor(url)?.findEntry(lineNumber, columnNumber) : undefined;
-  if (entry?.originalSource) {
+  // Sources in esbuild plugin namespaces ("lazy:brotli/...", bin/build.js's stand-ins) have no file.
+  if (entry?.originalSource && !/^[a-z]+:(?!\/\/)/.test(entry.originalSource)) {
     path = fileURLToPath(new URL(entry.originalSource, url));
     line = entry.originalLine + 1;
   }

@@ -197,7 +197,19 @@ export const messages = {
     `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) has no glyph in any shipped face (${faces.join(', ')}); it shows as a blank box in the PDF`,
   chartWarning: (file: string, detail: string) => `${file}: warning: ${detail}`,
   chartWritten: (out: string, width: number, height: number) => `wrote ${out} (${width}×${height} px)`,
-  chartOutputType: (out: string) => `cannot tell the output format of "${out}": name it .svg or .pdf`,
+  chartOutputType: (out: string) => `cannot tell the output format of "${out}": name it .svg, .pdf or .png, or a folder ending in /`,
+  chartOutputNotFolder: (out: string, specs: number) => `${specs} specs cannot all be written to "${out}": pass -o a folder ending in / (for example -o charts/)`,
+  chartFormatWithFile: (out: string) => `--format is for a folder output; "${out}" already names its format (use -o DIR/ --format svg,pdf,png for several)`,
+  chartFormatUnknown: (formats: readonly string[]) => `unknown format "${formats.join(',')}" (use svg, pdf and png, comma-separated)`,
+  chartJobs: (value: string) => `--jobs must be a whole number of 1 or more, not "${value}"`,
+  chartScale: (value: string) => `--scale must be a number from 0.1 to 16 (PNG pixels per chart pixel), not "${value}"`,
+  chartNoMatch: (pattern: string) => `no spec matches "${pattern}" (check the pattern, and quote it so the CLI expands it)`,
+  chartNoSpecs: (folder: string) => `${folder}: no .vl.json specs in this folder`,
+  chartSameId: (id: string, files: readonly string[]) => `${files.join(' and ')} would both be written as "${id}" in the output folder (rename one, or render them in two runs)`,
+  chartCannotWrite: (file: string, reason: string) => `cannot write ${file}: ${reason} (check that the folder exists and is writable)`,
+  chartBatchSummary: (ok: number, total: number, files: number, out: string, seconds: number) =>
+    `rendered ${ok} of ${total} ${total === 1 ? 'spec' : 'specs'} into ${out} (${files} ${files === 1 ? 'file' : 'files'}) in ${seconds.toFixed(1)} s`,
+  chartBatchFailed: (files: readonly string[]) => `${files.length} failed: ${files.join(', ')}`,
   chartSpecMissing: (file: string) => `${file}: file not found (check the path to the .vl.json spec)`,
 
   // PDF edition
