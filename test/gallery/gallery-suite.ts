@@ -22,7 +22,8 @@ import { pathToFileURL } from 'node:url';
 import { Tinypool } from 'tinypool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawsImage, galleryDir, prepareCorpus, readExceptions, type Corpus } from './corpus.ts';
-import { comparePixels, encodePng, GATE, imageCount, missingCharacters, pdfText, rasterisePdf, SvgPainter, unembeddedFonts, type Raster } from './gate.ts';
+import { imageCount, pdfText, rasterisePdf, SvgPainter, unembeddedFonts } from './gate.ts';
+import { comparePixels, encodePng, GATE, missingCharacters, type Raster } from './pixels.ts';
 import { formatSummary, formatTable, stoppedOutcome, type ChartRun, type GateFailure, type Outcome, type SpecResult } from './outcome.ts';
 
 const EXCEPTIONS_FILE = 'test/gallery/exceptions.yaml';

@@ -1,18 +1,17 @@
 /**
- * The faithful-render gate of the gallery corpus's README, piece by piece:
- * the SVG drawn by headless Chromium with the project's font files, the PDF
- * rasterised by poppler at the same pixel size, both 4x4 box-blurred and
- * compared with pixelmatch; the SVG's visible text against `pdftotext`;
- * `pdffonts` (every font embedded); `pdfimages -list` (no raster image).
+ * The faithful-render gate's tools (the corpus README): the SVG drawn by
+ * headless Chromium with the project's font files, the PDF rasterised by
+ * poppler's pdftoppm at the same pixel size, its text by `pdftotext`, its
+ * fonts by `pdffonts`, its images by `pdfimages -list`. The arithmetic on
+ * what they return is in pixels.ts.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import pixelmatch from 'pixelmatch';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import { FACE_KEYS, FONT_FAMILY, fontPaths, type FaceKey } from '../../src/text/fonts.ts';
+import { decodePng, type Raster } from './pixels.ts';
 
 // The browser globals the page.evaluate callback uses: the project's tsconfig
 // has no DOM lib, so that Node code cannot reach for one by mistake.
@@ -37,16 +36,6 @@ declare const document: {
 declare function getComputedStyle(element: DomElement): { opacity: string; fill: string; fillOpacity: string; stroke: string; visibility: string; display: string };
 
 const run = promisify(execFile);
-
-/** The README's thresholds. */
-export const GATE = { blur: 4, threshold: 0.2, maxDiffRatio: 0.005 } as const;
-
-/** An RGBA raster. */
-export interface Raster {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
 
 /** What Chromium drew for one SVG. */
 export interface Painted {
@@ -98,6 +87,8 @@ html, body { margin: 0; padding: 0; background: #fff; } #chart > svg { display: 
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     const page = await (await browser.newContext({ deviceScaleFactor: 1 })).newPage();
+    // A loaded machine can take long over one big SVG; a hang would still end the run.
+    page.setDefaultTimeout(120_000);
     await page.goto(pathToFileURL(pageFile).href, { waitUntil: 'load' });
     return new SvgPainter(browser, page);
   }
@@ -141,19 +132,6 @@ html, body { margin: 0; padding: 0; background: #fff; } #chart > svg { display: 
   }
 }
 
-/** Decodes a PNG into RGBA. */
-export function decodePng(bytes: Uint8Array): Raster {
-  const png = PNG.sync.read(Buffer.from(bytes));
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
-}
-
-/** Encodes an RGBA raster as PNG. */
-export function encodePng(raster: Raster): Buffer {
-  const png = new PNG({ width: raster.width, height: raster.height });
-  png.data = Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.byteLength);
-  return PNG.sync.write(png);
-}
-
 async function tool(command: string, args: string[]): Promise<Buffer> {
   const { stdout } = await run(command, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
   return stdout;
@@ -161,7 +139,24 @@ async function tool(command: string, args: string[]): Promise<Buffer> {
 
 /** The PDF's first page rasterised by poppler's pdftoppm to exactly width x height pixels. */
 export async function rasterisePdf(file: string, width: number, height: number): Promise<Raster> {
-  return decodePng(await tool('pdftoppm', ['-png', '-singlefile', '-scale-to-x', String(width), '-scale-to-y', String(height), file]));
+  // PPM, not PNG: raw RGB, nothing to inflate.
+  return decodePpm(await tool('pdftoppm', ['-singlefile', '-scale-to-x', String(width), '-scale-to-y', String(height), file]));
+}
+
+/** Decodes a binary PPM (P6, 8 bits) into RGBA. */
+function decodePpm(bytes: Buffer): Raster {
+  const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.subarray(0, 64).toString('latin1'));
+  if (!header) throw new Error('pdftoppm wrote no 8-bit PPM');
+  const [width, height] = [Number(header[1]), Number(header[2])];
+  const rgb = bytes.subarray(header[0].length);
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
+    data[i] = rgb[j]!;
+    data[i + 1] = rgb[j + 1]!;
+    data[i + 2] = rgb[j + 2]!;
+    data[i + 3] = 255;
+  }
+  return { width, height, data };
 }
 
 /** The PDF's text as pdftotext reads it. */
@@ -179,57 +174,4 @@ export async function unembeddedFonts(file: string): Promise<string[]> {
 /** How many raster images pdfimages lists in the PDF. */
 export async function imageCount(file: string): Promise<number> {
   return (await tool('pdfimages', ['-list', file])).toString('utf8').split('\n').slice(2).filter((row) => row.trim()).length;
-}
-
-/**
- * A box blur of `size` x `size` pixels, edges clamped: lets anti-aliasing
- * and sub-pixel placement differ between rasterisers while a missing or
- * misplaced mark still shows. Two one-dimensional passes over RGBA.
- */
-export function boxBlur(raster: Raster, size: number = GATE.blur): Raster {
-  const { width, height } = raster;
-  const rows = blurPass(Float32Array.from(raster.data), width, height, 4, width * 4, size);
-  const both = blurPass(rows, height, width, width * 4, 4, size);
-  const data = new Uint8Array(both.length);
-  for (let i = 0; i < both.length; i++) data[i] = Math.round(both[i]!);
-  return { width, height, data };
-}
-
-/**
- * One pass: `lines` lines of `length` pixels, a pixel `step` values from the
- * next along the line and `stride` from the next line; each output averages
- * the window from 1 before to size-2 after it (for size 4), clipped to the line.
- */
-function blurPass(source: Float32Array, length: number, lines: number, step: number, stride: number, size: number): Float32Array {
-  const out = new Float32Array(source.length);
-  const before = Math.floor((size - 1) / 2);
-  const after = size - 1 - before;
-  for (let line = 0; line < lines; line++) {
-    const base = line * stride;
-    for (let c = 0; c < 4; c++) {
-      for (let x = 0; x < length; x++) {
-        const from = Math.max(0, x - before);
-        const to = Math.min(length - 1, x + after);
-        let sum = 0;
-        for (let k = from; k <= to; k++) sum += source[base + k * step + c]!;
-        out[base + x * step + c] = sum / (to - from + 1);
-      }
-    }
-  }
-  return out;
-}
-
-/** The share of pixels that differ between the two blurred rasters, and pixelmatch's diff image. */
-export function comparePixels(a: Raster, b: Raster): { ratio: number; diff: Raster } {
-  const { width, height } = a;
-  const diff = new Uint8Array(width * height * 4);
-  const differing = pixelmatch(boxBlur(a).data, boxBlur(b).data, diff, width, height, { threshold: GATE.threshold, includeAA: true });
-  return { ratio: differing / (width * height), diff: { width, height, data: diff } };
-}
-
-/** The characters of `drawn` (whitespace aside, NFKC) that `found` lacks, each once. */
-export function missingCharacters(drawn: string, found: string): string[] {
-  const chars = (text: string) => new Set(text.normalize('NFKC').replace(/\s+/g, ''));
-  const present = chars(found);
-  return [...chars(drawn)].filter((char) => !present.has(char));
 }
