@@ -614,7 +614,7 @@ sup{line-height:0;font-size:.72em}
 [data-footnote-ref]{padding:0 .1em;font-weight:700}
 .note-ref{font:inherit;font-weight:700;color:var(--link);background:none;border:0;padding:0 .15em;margin:0;cursor:pointer;text-decoration:underline;text-underline-offset:.15em}
 .note-ref:focus-visible{outline:2px solid var(--link);outline-offset:1px}
-.note-pop{max-width:min(26rem,calc(100vw - 2rem));margin:.35rem;padding:.7rem .85rem;border:1px solid var(--rule);border-radius:.4rem;background:var(--bg);color:var(--text);font-size:.9rem;line-height:1.45;text-align:left;overflow-wrap:anywhere;box-shadow:0 .3rem 1.2rem rgb(0 0 0/.18)}
+.note-pop{font-weight:400;font-style:normal;text-transform:none;letter-spacing:normal;max-width:min(26rem,calc(100vw - 2rem));margin:.35rem;padding:.7rem .85rem;border:1px solid var(--rule);border-radius:.4rem;background:var(--bg);color:var(--text);font-size:.9rem;line-height:1.45;text-align:left;overflow-wrap:anywhere;box-shadow:0 .3rem 1.2rem rgb(0 0 0/.18)}
 @supports (position-area:bottom){.note-pop{position-area:bottom span-right;position-try-fallbacks:flip-inline,flip-block;inset:auto;margin:.35rem 0}}
 .note-pop-list{display:inline-block;margin-left:.3rem;white-space:nowrap}
 .footnotes{margin-top:3rem;font-size:.95rem;line-height:1.5}
