@@ -9,9 +9,10 @@
  *                        `node vl2svg X.vl.json X.svg`, whole processes,
  *                        alternated pair by pair; median wall and CPU time
  *   2. batch             every gallery spec to SVG in one process
- *                        (`chart specs/ -o out/`): charts per second
+ *                        (`chart specs/ -o out/`): charts per second, beside
+ *                        vega-lite + vega alone in one process (bench/vega-batch.js)
  *
- * Options: --reps N (5)  --specs a,b,c  --batch-runs N (1)  --batch-args "..."
+ * Options: --reps N (5)  --specs a,b,c  --batch-runs N (1)  --batch-args="--jobs 1"
  *          --data DIR (a vega-datasets data/ folder; else npm installs it)  --gallery DIR  --keep
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,7 +26,7 @@ import { BIN, ROOT, makeTempDir } from './lib.js';
 const { values: flags } = parseArgs({
   options: {
     reps: { type: 'string', default: '5' },
-    specs: { type: 'string', default: 'bar,line,area,point_2d,trellis_bar' },
+    specs: { type: 'string', default: 'bar,line,point_2d,layer_line_co2_concentration,trellis_barley,geo_choropleth' },
     'batch-runs': { type: 'string', default: '1' },
     'batch-args': { type: 'string', default: '' },
     data: { type: 'string' },
@@ -37,12 +38,14 @@ const VL2SVG = join(ROOT, 'node_modules', 'vega-lite', 'bin', 'vl2svg');
 const USAGE = join(ROOT, 'bench', 'usage.js');
 
 /** Runs `node ARGS` in `cwd`; resolves with wall ms, CPU ms (user + system, from bench/usage.js), exit code and stderr. */
-function runNode(args, cwd) {
+function runNode(args, cwd, stdout = 'ignore') {
   const usageFile = join(cwd, `.usage-${process.pid}-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', USAGE, ...args], { cwd, env: { ...process.env, BENCH_USAGE_FILE: usageFile }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', USAGE, ...args], { cwd, env: { ...process.env, BENCH_USAGE_FILE: usageFile }, stdio: ['ignore', stdout, 'pipe'] });
     let stderr = '';
+    let out = '';
+    child.stdout?.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -54,7 +57,7 @@ function runNode(args, cwd) {
         // the process died before its exit hook ran
       }
       rmSync(usageFile, { force: true });
-      resolve({ ms, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, rssKiB: usage.maxRSS, code, stderr });
+      resolve({ ms, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, rssKiB: usage.maxRSS, code, stderr, stdout: out });
     });
   });
 }
@@ -136,7 +139,12 @@ async function main() {
     const cold = await coldPairs(specsDir, scratch);
     console.log(`\nbatch: every gallery spec to SVG in one process ${flags['batch-args']}`);
     const batches = await batch(specsDir, scratch);
-    console.log(`\n${JSON.stringify({ load: loadavg(), cold, batches })}`);
+    if (batches.length === 0) return console.log(`\n${JSON.stringify({ load: loadavg(), cold })}`);
+    console.log('\nthe floor: vega-lite + vega alone, every spec in one process (bench/vega-batch.js)');
+    const floor = await runNode([join(ROOT, 'bench', 'vega-batch.js'), specsDir], scratch, 'pipe');
+    const vegaAlone = { ...JSON.parse(floor.stdout), cpuMs: round(floor.cpuMs) };
+    console.log(`  ${vegaAlone.rendered} of ${vegaAlone.specs} specs in ${(vegaAlone.wallMs / 1000).toFixed(1)} s (${(floor.cpuMs / 1000).toFixed(1)} s CPU): ${((vegaAlone.rendered / vegaAlone.wallMs) * 1000).toFixed(1)} charts/s`);
+    console.log(`\n${JSON.stringify({ load: loadavg(), cold, batches, vegaAlone })}`);
   } finally {
     if (flags.keep) console.log(`kept ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
