@@ -83,23 +83,26 @@ export function createCitations(options: CitationsOptions): Citations {
   };
 }
 
+/** "Vector (2026)": the author, or else the publication, and the year the source is dated to ("n.d." when it is not). */
+function authorDate(source: Dataset['sources'][string]): string {
+  return `${source.author ?? source.publication} (${/^\d{4}/.exec(source.published.period ?? '')?.[0] ?? 'n.d.'})`;
+}
+
 /** A source in short, author-date form, linked to its entry in the source list: "Vector (2026)". */
 function shortSource({ data, literal }: Sources, id: string): string {
   const source = data.sources[id];
   if (!source) return literal(id);
-  const year = /^\d{4}/.exec(source.published.period ?? '')?.[0] ?? 'n.d.';
-  return `[${literal(`${source.author ?? source.publication} (${year})`)}](#${sourceAnchor(id)})`;
+  return `[${literal(authorDate(source))}](#${sourceAnchor(id)})`;
 }
 
 /** A source described in full: short form, linked title, kind, date as given, author, and what is missing from the copy. */
 function describeSource({ data, literal }: Sources, id: string): string {
   const source = data.sources[id]!;
-  const year = /^\d{4}/.exec(source.published.period ?? '')?.[0] ?? 'n.d.';
   const details = [source.kind, source.published.as_given, source.author ? `by ${source.author}` : '', source.author ? `in ${source.publication}` : '', source.truncated ? 'truncated copy' : ''].filter(Boolean).map((detail) => literal(detail));
   // An angle-bracketed destination with <, > and \ escaped keeps any URL whole: it cannot close the link early.
   const title = source.url ? `[${literal(source.title)}](<${source.url.replace(/[<>\\]/g, (c) => `\\${c}`)}>)` : literal(source.title);
   const truncation = source.truncation ? ` ${literal(source.truncation)}` : '';
-  return `${literal(`${source.author ?? source.publication} (${year})`)}. “${title}” (${details.join('; ')}).${truncation} Dataset: ${codePath(`sources.${id}`)}.`;
+  return `${literal(authorDate(source))}. “${title}” (${details.join('; ')}).${truncation} Dataset: ${codePath(`sources.${id}`)}.`;
 }
 
 /** A quoted fact's citation and notes. */
