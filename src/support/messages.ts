@@ -196,7 +196,7 @@ export const messages = {
   chartMissingGlyph: (char: string, faces: readonly string[]) =>
     `the character "${char}" (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) has no glyph in any shipped face (${faces.join(', ')}); it shows as a blank box in the PDF`,
   chartWarning: (file: string, detail: string) => `${file}: warning: ${detail}`,
-  chartWritten: (out: string, width: number, height: number) => `wrote ${out} (${width}×${height} px)`,
+  chartWritten: (out: string, width: number, height: number) => `wrote ${out} (${+width.toFixed(2)}×${+height.toFixed(2)} px)`,
   chartOutputType: (out: string) => `cannot tell the output format of "${out}": name it .svg, .pdf or .png, or a folder ending in /`,
   chartOutputNotFolder: (out: string, specs: number) => `${specs} specs cannot all be written to "${out}": pass -o a folder ending in / (for example -o charts/)`,
   chartFormatWithFile: (out: string) => `--format is for a folder output; "${out}" already names its format (use -o DIR/ --format svg,pdf,png for several)`,

@@ -102,6 +102,7 @@ export interface FontkitFont {
   unitsPerEm: number;
   layout(text: string, ...rest: unknown[]): ShapedRun;
   hasGlyphForCodePoint(codePoint: number): boolean;
+  getGlyph(id: number, codePoints?: number[]): { codePoints: number[] } | null;
 }
 type Fontkit = { create(bytes: Buffer): FontkitFont };
 let fontkitModule: Fontkit | undefined;
@@ -155,6 +156,29 @@ function rememberRuns(font: FontkitFont): FontkitFont {
   return font;
 }
 
+/**
+ * fontkit makes each glyph object once per font, with the characters of the
+ * call that first asked for it. A glyph first met as part of another (the
+ * period inside a colon or an ellipsis, when a PDF embeds a subset) is made
+ * with none, and every later PDF's ToUnicode map then lacks it: the period
+ * is drawn but copies and searches as nothing. So a glyph without characters
+ * takes those of the first call that names some.
+ */
+function keepGlyphCharacters(font: FontkitFont): FontkitFont {
+  const getGlyph = font.getGlyph.bind(font);
+  font.getGlyph = (id: number, codePoints: number[] = []) => {
+    const glyph = getGlyph(id, codePoints);
+    if (glyph && glyph.codePoints.length === 0 && codePoints.length > 0) glyph.codePoints = codePoints;
+    return glyph;
+  };
+  return font;
+}
+
+/** A face parsed from font bytes, with its runs remembered and its glyphs' characters kept. */
+function openFont(bytes: Uint8Array): FontkitFont {
+  return rememberRuns(keepGlyphCharacters(fontkit().create(Buffer.from(bytes))));
+}
+
 function copyPosition(p: GlyphPosition): GlyphPosition {
   return { xAdvance: p.xAdvance, yAdvance: p.yAdvance, xOffset: p.xOffset, yOffset: p.yOffset };
 }
@@ -181,7 +205,7 @@ const facesByBytes = new WeakMap<FontBytes, Record<FaceKey, FontkitFont>>();
 export function openFaces(bytes: FontBytes): Record<FaceKey, FontkitFont> {
   let faces = facesByBytes.get(bytes);
   if (!faces) {
-    faces = Object.fromEntries(FACE_KEYS.map((key) => [key, rememberRuns(fontkit().create(Buffer.from(bytes[key])))])) as Record<FaceKey, FontkitFont>;
+    faces = Object.fromEntries(FACE_KEYS.map((key) => [key, openFont(bytes[key])])) as Record<FaceKey, FontkitFont>;
     facesByBytes.set(bytes, faces);
   }
   return faces;
@@ -268,7 +292,7 @@ function fallbackFace(family: string, file: string): ChainFace {
     const bytes = readFileSync(path);
     if (!isFontFile(bytes)) throw new CliError(messages.fontInvalid(path));
     const name = file.replace(/^.*\//, '').replace(/\.woff$/, '');
-    face = { name, family, font: rememberRuns(fontkit().create(Buffer.from(unpackWoff(bytes)))) };
+    face = { name, family, font: openFont(unpackWoff(bytes)) };
     fallbackFaces.set(file, face);
     fallbackNames.set(name, face);
   }

@@ -22,12 +22,12 @@ beforeAll(async () => {
 });
 
 /** Draws `svg` into a fresh one-page document and returns its bytes. */
-async function drawAlone(svg: string, options: Partial<DrawSvgOptions> = {}): Promise<Uint8Array> {
+async function drawAlone(svg: string, options: Partial<DrawSvgOptions> = {}, faces: FontBytes = fonts): Promise<Uint8Array> {
   const doc = new PDFDocument({ size: [200, 100], margin: 0, info: { CreationDate: new Date(0) } });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise((resolve) => doc.on('end', resolve));
-  registerFonts(doc, fonts);
+  registerFonts(doc, faces);
   drawSvg(doc, svg, 0, 0, { width: 200, height: 100, ...options });
   doc.end();
   await done;
@@ -294,6 +294,16 @@ describe('chart PDFs', () => {
     expect(warnings).toContain(messages.chartWarning('test.vl.json', messages.chartMissingGlyph('\u5b81', FONT_STACK)));
     expect(warnings).toContain(messages.chartWarning('test.vl.json', messages.chartMissingGlyph('\u5fb7', FONT_STACK)));
     expect(warnings).toContain(messages.chartWarning('test.vl.json', messages.chartFontNotShipped('Verdana', FONT_FAMILY)));
+  });
+});
+
+describe('text after other documents', () => {
+  it('maps every drawn glyph to its character even when an earlier document embedded it only as part of another (":" is built of two ".")', async () => {
+    // Fresh bytes: faces are parsed once per bytes object, so this process's glyphs start unseen.
+    const faces = Object.fromEntries(Object.entries(fonts).map(([key, bytes]) => [key, bytes.slice()])) as FontBytes;
+    await drawAlone(textSvg('', '12:30 "x"'), {}, faces);
+    const pdf = await readPdf(await drawAlone(textSvg('', "0.5 it's"), {}, faces));
+    expect(pdf.text.join('')).toBe("0.5 it's");
   });
 });
 
