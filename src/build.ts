@@ -363,9 +363,8 @@ export async function buildReport(report: Report, options: ReportOptions, effect
     files.push({ path, bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, report: report.id });
   if (formats.has('svg')) {
     // Files of their own carry their faces (a subset each); the HTML edition keeps its one copy of the fonts.
-    const [{ standaloneSvg }, { briefingFaces, embedFonts }] = await Promise.all([import('./charts/render.ts'), import('./charts/embed-fonts.ts')]);
-    const faces = briefingFaces(fonts.sfnt);
-    for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, embedFonts(standaloneSvg(chart), faces));
+    const [{ standaloneSvg }, { embedFonts }] = await Promise.all([import('./charts/render.ts'), import('./charts/embed-fonts.ts')]);
+    for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, embedFonts(standaloneSvg(chart), fonts.sfnt));
   }
   // The PDF first, so the HTML edition can link to it with its size.
   const pdfs: PdfEditionLink[] = [];

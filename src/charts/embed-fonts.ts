@@ -7,38 +7,23 @@
  *   SVG ─text elements' font-family/weight/style─▶ characters per face
  *     ─fontkit subset + cmap/name/OS2/post/kern (font-subset.ts)─▶ TrueType ─base64─▶ <style> in <defs>
  *
- * Faces are matched as a browser matches them: for each character, the first
- * family in the element's font-family list that has a face with its glyph
- * (the nearest weight and style of that family, by the CSS rules), so a
- * fallback chain of more families keeps working as faces are added.
+ * Each character is embedded from the face of the fallback chain that the
+ * PDF draws it with (fonts.ts: the Latin face, its other slices, Noto Sans
+ * Math, Symbols 2, Emoji), and each rule's unicode-range names exactly its
+ * characters, so a browser picks the same face per character as the PDF.
  */
-import { FACE_KEYS, FONT_FAMILY, openFaces, type FaceKey, type FontBytes } from '../text/fonts.ts';
+import { faceFor, FACE_STYLES, FONT_STACK, splitByFace, type ChainFace, type FaceKey, type FontBytes } from '../text/fonts.ts';
 import { recent } from '../support/recent.ts';
 import { subsetFont, type SubsettableFont } from './font-subset.ts';
 import { createHash } from 'node:crypto';
 
-/** A face an SVG may name, with its TrueType bytes and the same face opened by fontkit. */
-export interface EmbeddableFace {
-  family: string;
-  /** CSS weight, 100-900. */
-  weight: number;
-  style: 'normal' | 'italic';
-  sfnt: Uint8Array;
-  font: SubsettableFont & { hasGlyphForCodePoint(codePoint: number): boolean };
-}
-
-const FACE_STYLE: Record<FaceKey, { weight: number; style: 'normal' | 'italic' }> = {
-  regular: { weight: 400, style: 'normal' },
-  italic: { weight: 400, style: 'italic' },
-  bold: { weight: 700, style: 'normal' },
-  boldItalic: { weight: 700, style: 'italic' },
-};
-
-/** The briefing's faces (unpacked sfnt bytes, as loadFonts gives them) as embeddable faces. */
-export function briefingFaces(fonts: FontBytes): EmbeddableFace[] {
-  const parsed = openFaces(fonts);
-  // The process's parsed faces are fontkit fonts: createSubset and glyphForCodePoint are part of their public API.
-  return FACE_KEYS.map((key) => ({ family: FONT_FAMILY, ...FACE_STYLE[key], sfnt: fonts[key], font: parsed[key] as unknown as EmbeddableFace['font'] }));
+/** A face of the chain that an SVG's text uses, for one weight and style the text asks for. */
+export interface UsedFace {
+  face: ChainFace;
+  /** The face the text asks for (weight and style): the @font-face rule declares it, so a browser neither synthesises nor skips it. */
+  key: FaceKey;
+  /** The pieces of text the face draws, sorted: adjacent characters in one piece are the pairs it kerns. */
+  texts: string[];
 }
 
 /** The font a piece of text is set in, as the SVG's attributes say. */
@@ -121,65 +106,63 @@ function textRuns(svg: string): { font: FontContext; text: string }[] {
   return runs;
 }
 
-/** CSS font matching (CSS Fonts 4, section 5.2) within one family: style first, then the nearest weight. */
-function matchFace(faces: readonly EmbeddableFace[], family: string, weight: number, style: 'normal' | 'italic'): EmbeddableFace | undefined {
-  const ofFamily = faces.filter((face) => face.family.toLowerCase() === family);
-  const styled = ofFamily.filter((face) => face.style === style);
-  const candidates = styled.length ? styled : ofFamily;
-  const distance = (w: number) => {
-    if (w === weight) return 0;
-    // Between 400 and 500: up to 500 first, then down, then up past 500; below 400 down first; above 500 up first.
-    if (weight >= 400 && weight <= 500) return w > weight && w <= 500 ? w - weight : w < weight ? 1000 + weight - w : 2000 + w;
-    if (weight < 400) return w < weight ? weight - w : 1000 + w;
-    return w > weight ? w - weight : 1000 + weight - w;
-  };
-  return candidates.reduce<EmbeddableFace | undefined>((best, face) => (best === undefined || distance(face.weight) < distance(best.weight) ? face : best), undefined);
-}
+const STACK = new Set(FONT_STACK.map((family) => family.toLowerCase()));
 
 /**
- * The text each face draws in `svg`, in the order of `faces`: each run split
- * where the face changes, so adjacent characters in one string are the pairs
- * the face kerns.
+ * The faces `svg`'s text is set in: text whose font-family list names a
+ * family of the project's chain is split by the chain as the PDF splits it
+ * (each character from the first face that draws it); other families are
+ * left to the viewer. Own faces also get a space, as a run may end on one.
  */
-export function textByFace(svg: string, faces: readonly EmbeddableFace[]): Map<EmbeddableFace, string[]> {
-  const used = new Map<EmbeddableFace, Set<string>>();
+export function textByFace(svg: string, fonts: FontBytes): UsedFace[] {
+  const used = new Map<string, { face: ChainFace; key: FaceKey; texts: Set<string> }>();
   for (const { font, text } of textRuns(svg)) {
-    let current: EmbeddableFace | undefined;
-    let piece = '';
-    const flush = () => {
-      if (current && piece) (used.get(current) ?? used.set(current, new Set([' '])).get(current)!).add(piece);
-      piece = '';
-    };
-    for (const char of text) {
-      const codePoint = char.codePointAt(0)!;
-      const face = font.families.map((family) => matchFace(faces, family, font.weight, font.style)).find((f) => f?.font.hasGlyphForCodePoint(codePoint));
-      if (face !== current) flush(), (current = face);
-      piece += char;
+    if (!font.families.some((family) => STACK.has(family))) continue;
+    const key = faceFor(font.weight, font.style);
+    for (const run of splitByFace(fonts, key, text)) {
+      const id = `${run.face.name}\u0000${key}`;
+      let entry = used.get(id);
+      if (!entry) used.set(id, (entry = { face: run.face, key, texts: new Set(run.face.name === key ? [' '] : []) }));
+      entry.texts.add(run.text);
     }
-    flush();
   }
-  return new Map(faces.filter((face) => used.has(face)).map((face) => [face, [...used.get(face)!].sort()]));
+  return [...used.values()].map(({ face, key, texts }) => ({ face, key, texts: [...texts].sort() }));
+}
+
+/** `unicode-range` of the characters in `texts`: U+20,U+41-5A. */
+export function unicodeRange(texts: readonly string[]): string {
+  const codePoints = [...new Set(texts.flatMap((text) => [...text].map((char) => char.codePointAt(0)!)))].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < codePoints.length; i++) {
+    const from = codePoints[i]!;
+    while (codePoints[i + 1] === codePoints[i]! + 1) i++;
+    const hex = (n: number) => n.toString(16).toUpperCase();
+    ranges.push(from === codePoints[i] ? `U+${hex(from)}` : `U+${hex(from)}-${hex(codePoints[i]!)}`);
+  }
+  return ranges.join(',');
 }
 
 // The same face and text give the same subset: a --watch session's and a batch's repeated charts share them.
 const subsets = recent<string>('charts: embedded font subsets', 64, (base64) => base64.length * 2);
 const faceIds = new WeakMap<Uint8Array, string>();
 
-function subsetBase64(face: EmbeddableFace, texts: string[]): string {
+function subsetBase64(face: ChainFace, texts: string[]): string {
   let id = faceIds.get(face.sfnt);
   if (!id) faceIds.set(face.sfnt, (id = createHash('sha256').update(face.sfnt).digest('hex')));
   const key = `${id}\u0000${JSON.stringify(texts)}`;
-  return subsets.get(key) ?? subsets.set(key, Buffer.from(subsetFont(face.sfnt, face.font, texts)).toString('base64'));
+  // The chain's faces are fontkit fonts: createSubset and glyphForCodePoint are part of their public API.
+  return subsets.get(key) ?? subsets.set(key, Buffer.from(subsetFont(face.sfnt, face.font as unknown as SubsettableFont, texts)).toString('base64'));
 }
 
 /** `svg` with a <style> of subset @font-face rules for the faces its text uses, first in its <defs>; unchanged when it draws no text in them. */
-export function embedFonts(svg: string, faces: readonly EmbeddableFace[]): string {
-  const used = textByFace(svg, faces);
-  if (used.size === 0) return svg;
-  const rules = [...used].map(
-    ([face, texts]) =>
-      `@font-face{font-family:"${face.family}";font-style:${face.style};font-weight:${face.weight};` +
-      `src:url(data:font/ttf;base64,${subsetBase64(face, texts)}) format("truetype")}`,
+export function embedFonts(svg: string, fonts: FontBytes): string {
+  const used = textByFace(svg, fonts);
+  if (used.length === 0) return svg;
+  // Each rule names its characters: a family split into files (Latin, Latin Extended ...) is then one family to a browser.
+  const rules = used.map(
+    ({ face, key, texts }) =>
+      `@font-face{font-family:"${face.family}";font-style:${FACE_STYLES[key].style};font-weight:${FACE_STYLES[key].weight};` +
+      `src:url(data:font/ttf;base64,${subsetBase64(face, texts)}) format("truetype");unicode-range:${unicodeRange(texts)}}`,
   );
   const style = `<style>${rules.join('')}</style>`;
   if (/<defs>/.test(svg)) return svg.replace(/<defs>/, `<defs>${style}`);

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EmbeddableFace } from './embed-fonts.ts';
+import { FACE_KEYS, FONT_FAMILY, type FontBytes } from '../text/fonts.ts';
+import { textByFace } from './embed-fonts.ts';
 
 type ResvgModule = typeof import('@resvg/resvg-js');
 
@@ -56,16 +57,25 @@ async function inlineImages(svg: string, readImage: ReadImage | undefined): Prom
   return svg.replace(/(<image\b[^>]*?\s(?:xlink:)?href=")([^"]*)"/g, (match, start: string, href: string) => (urls.has(href) ? `${start}${urls.get(href)}"` : match));
 }
 
-/** A rasterizer with `faces` (the first is the default for generic families, as in chart measurement). */
-export function createRasterizer(faces: readonly EmbeddableFace[]): Rasterizer {
+/**
+ * A rasterizer with the briefing's faces, and each fallback face of the chain
+ * (fonts.ts) that a chart's text needs, written on its first use.
+ */
+export function createRasterizer(fonts: FontBytes): Rasterizer {
   // resvg-js takes fonts as files only (and reads no WOFF): the unpacked faces go to a private temp folder for the rasterizer's life.
   const dir = mkdtempSync(join(tmpdir(), 'briefing-png-fonts-'));
-  const fontFiles = faces.map((face, i) => {
-    const file = join(dir, `${i}.${new TextDecoder().decode(face.sfnt.subarray(0, 4)) === 'OTTO' ? 'otf' : 'ttf'}`);
-    writeFileSync(file, face.sfnt);
+  const files = new Map<string, string>();
+  const fileOf = (name: string, sfnt: Uint8Array) => {
+    let file = files.get(name);
+    if (!file) {
+      file = join(dir, `${name}.${new TextDecoder().decode(sfnt.subarray(0, 4)) === 'OTTO' ? 'otf' : 'ttf'}`);
+      writeFileSync(file, sfnt);
+      files.set(name, file);
+    }
     return file;
-  });
-  const family = faces[0]?.family ?? '';
+  };
+  const own = FACE_KEYS.map((key) => fileOf(key, fonts[key]));
+  const family = FONT_FAMILY;
   // Native code, loaded from node_modules on first use (bin/build.js keeps it out of the bundle).
   let resvg: ResvgModule | undefined;
   let closed = false;
@@ -73,6 +83,8 @@ export function createRasterizer(faces: readonly EmbeddableFace[]): Rasterizer {
     async render(svg, scale, readImage) {
       if (closed) throw new Error('the rasterizer is closed');
       resvg ??= createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule;
+      const fallbacks = textByFace(svg, fonts).flatMap(({ face }) => ((FACE_KEYS as readonly string[]).includes(face.name) ? [] : [fileOf(face.name, face.sfnt)]));
+      const fontFiles = [...own, ...new Set(fallbacks)];
       const renderer = new resvg.Resvg(await inlineImages(svg, readImage), {
         font: { loadSystemFonts: false, fontFiles, defaultFontFamily: family, sansSerifFamily: family, serifFamily: family, monospaceFamily: family },
         fitTo: { mode: 'zoom', value: scale },

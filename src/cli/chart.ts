@@ -22,7 +22,6 @@ import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { renderChart, standaloneSvg, type ChartReadFile, type RenderedChart } from '../charts/render.ts';
-import type { EmbeddableFace } from '../charts/embed-fonts.ts';
 import type { Rasterizer } from '../charts/png.ts';
 import type { ChartReadBytes } from '../charts/svg-pdf.ts';
 import { CliError, EXIT } from '../support/error.ts';
@@ -172,7 +171,6 @@ interface ChartRun {
   options: ChartCliOptions;
   effects: ChartEffects;
   fonts: FontBytes;
-  faces: () => Promise<EmbeddableFace[]>;
   rasterizer: () => Promise<Rasterizer>;
   close(): Promise<void>;
 }
@@ -181,14 +179,12 @@ async function createRun(options: ChartCliOptions, effects: ChartEffects): Promi
   // Loaded here, not imported above: build.ts's own imports (the dataset layer) are the report pipeline's, and load on demand.
   const { loadFonts, nodeEffects } = await import('../build.ts');
   const fonts = (await loadFonts(nodeEffects)).sfnt;
-  let faces: Promise<EmbeddableFace[]> | undefined;
   let rasterizer: Promise<Rasterizer> | undefined;
   const run: ChartRun = {
     options,
     effects,
     fonts,
-    faces: () => (faces ??= import('../charts/embed-fonts.ts').then(({ briefingFaces }) => briefingFaces(fonts))),
-    rasterizer: () => (rasterizer ??= Promise.all([import('../charts/png.ts'), run.faces()]).then(([{ createRasterizer }, all]) => createRasterizer(all))),
+    rasterizer: () => (rasterizer ??= import('../charts/png.ts').then(({ createRasterizer }) => createRasterizer(fonts))),
     close: async () => (await rasterizer)?.close(),
   };
   return run;
@@ -199,8 +195,8 @@ async function encode(format: ChartFormat, chart: RenderedChart, job: ChartJob, 
   const svg = standaloneSvg(chart);
   if (format === 'svg') {
     if (!run.options.embedFonts) return new TextEncoder().encode(svg);
-    const [{ embedFonts }, faces] = await Promise.all([import('../charts/embed-fonts.ts'), run.faces()]);
-    return new TextEncoder().encode(embedFonts(svg, faces));
+    const { embedFonts } = await import('../charts/embed-fonts.ts');
+    return new TextEncoder().encode(embedFonts(svg, run.fonts));
   }
   if (format === 'png') {
     const folder = dirname(job.spec);

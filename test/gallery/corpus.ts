@@ -81,16 +81,32 @@ async function chmodTree(dir: string): Promise<void> {
   }
 }
 
-/** The exceptions file: spec name -> the measured reason it cannot pass the gate. */
-export async function readExceptions(file: string): Promise<Map<string, string>> {
+/** An entry of the exceptions file. */
+export interface GalleryException {
+  /** The measured reason, with its numbers and how they were taken. */
+  reason: string;
+  /**
+   * `pdftocairo`: the difference is poppler's Splash rasteriser (pdftoppm)
+   * alone. The suite re-measures it on every run: the spec must fail only the
+   * pixel gate, and pass it with the PDF rasterised by pdftocairo.
+   */
+  rasteriser?: 'pdftocairo';
+}
+
+/** The exceptions file: spec name -> its entry. */
+export async function readExceptions(file: string): Promise<Map<string, GalleryException>> {
   const parsed: unknown = parse(await readFile(file, 'utf8'));
   if (parsed === null || parsed === undefined) return new Map();
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: expected a map of spec name to reason`);
-  const entries = Object.entries(parsed as Record<string, unknown>);
-  for (const [name, reason] of entries) {
-    if (typeof reason !== 'string' || reason.trim() === '') throw new Error(`${file}: ${name}: give the measured reason as a string`);
-  }
-  return new Map(entries as [string, string][]);
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: expected a map of spec name to { reason, rasteriser? }`);
+  const entries = Object.entries(parsed as Record<string, unknown>).map(([name, value]): [string, GalleryException] => {
+    const entry = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+    if (typeof entry.reason !== 'string' || entry.reason.trim() === '') throw new Error(`${file}: ${name}: give the measured reason as reason: "..."`);
+    if (entry.rasteriser !== undefined && entry.rasteriser !== 'pdftocairo') throw new Error(`${file}: ${name}: rasteriser may only be pdftocairo`);
+    const unknown = Object.keys(entry).filter((key) => key !== 'reason' && key !== 'rasteriser');
+    if (unknown.length > 0) throw new Error(`${file}: ${name}: unknown field(s) ${unknown.join(', ')}`);
+    return [name, { reason: entry.reason, rasteriser: entry.rasteriser }];
+  });
+  return new Map(entries);
 }
 
 /** True when the spec draws an image mark somewhere (in a layer, a concat, a facet...). */

@@ -1,9 +1,12 @@
 /** The gallery gate's own arithmetic (blur, pixel share, text, image marks, outcome of a run), in process and fast. */
 import { describe, expect, it } from 'vitest';
 import { messages } from '../../src/support/messages.ts';
-import { drawsImage } from './corpus.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drawsImage, readExceptions, type GalleryException } from './corpus.ts';
 import { boxBlur, comparePixels, missingCharacters, type Raster } from './pixels.ts';
-import { stoppedOutcome } from './outcome.ts';
+import { countedFaithful, splashOnly, stoppedOutcome, type Outcome, type SpecResult } from './outcome.ts';
 
 function blank(width: number, height: number, value = 0): Raster {
   return { width, height, data: new Uint8Array(width * height * 4).fill(value) };
@@ -76,5 +79,45 @@ describe('stoppedOutcome', () => {
     expect(stoppedOutcome([ok, refused], paths)).toEqual({ kind: 'refused', stage: 'pdf', message: 'field "x" missing' });
     const crashed = { code: 1, stderr: `${messages.unexpected('boom')}\n`, thrown: undefined };
     expect(stoppedOutcome([crashed, ok], paths)).toMatchObject({ kind: 'crashed', stage: 'svg' });
+  });
+});
+
+describe('exceptions', () => {
+  const pixels = (ratio: number, cairoRatio?: number): Outcome => ({ kind: 'unfaithful', diffRatio: ratio, failures: [{ gate: 'pixels', detail: '' }], cairoRatio });
+
+  it('counts a pdftocairo exception only when it fails the pixel gate alone and passes it under pdftocairo', () => {
+    expect(splashOnly(pixels(0.02, 0.0001))).toBe(true);
+    expect(splashOnly(pixels(0.02, 0.006))).toBe(false);
+    expect(splashOnly(pixels(0.02))).toBe(false);
+    expect(splashOnly({ kind: 'unfaithful', diffRatio: 0.02, failures: [{ gate: 'pixels', detail: '' }, { gate: 'text', detail: '' }], cairoRatio: 0 })).toBe(false);
+    const results: SpecResult[] = [
+      { name: 'a', outcome: { kind: 'faithful', diffRatio: 0 } },
+      { name: 'b', outcome: pixels(0.03, 0) },
+      { name: 'c', outcome: pixels(0.03, 0) },
+      { name: 'd', outcome: pixels(0.03, 0.01) },
+    ];
+    const listed = new Map<string, GalleryException>([
+      ['b', { reason: 'Splash', rasteriser: 'pdftocairo' }],
+      ['c', { reason: 'listed without a rasteriser' }],
+      ['d', { reason: 'Splash, says the file', rasteriser: 'pdftocairo' }],
+    ]);
+    expect(countedFaithful(results, listed)).toEqual({ strict: 1, counted: 2 });
+  });
+
+  it('reads entries with a reason and an optional rasteriser, and refuses anything else by name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gallery-exceptions-'));
+    try {
+      const file = join(dir, 'exceptions.yaml');
+      await writeFile(file, 'tick_dot:\n  reason: measured\n  rasteriser: pdftocairo\nother:\n  reason: also measured\n');
+      expect(await readExceptions(file)).toEqual(new Map([['tick_dot', { reason: 'measured', rasteriser: 'pdftocairo' }], ['other', { reason: 'also measured', rasteriser: undefined }]]));
+      await writeFile(file, 'tick_dot: just a string\n');
+      await expect(readExceptions(file)).rejects.toThrow(/tick_dot: give the measured reason/);
+      await writeFile(file, 'tick_dot:\n  reason: x\n  rasteriser: pdftoppm\n');
+      await expect(readExceptions(file)).rejects.toThrow(/rasteriser may only be pdftocairo/);
+      await writeFile(file, 'tick_dot:\n  reason: x\n  note: y\n');
+      await expect(readExceptions(file)).rejects.toThrow(/unknown field\(s\) note/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

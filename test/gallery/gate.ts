@@ -143,6 +143,16 @@ export async function rasterisePdf(file: string, width: number, height: number):
   return decodePpm(await tool('pdftoppm', ['-singlefile', '-scale-to-x', String(width), '-scale-to-y', String(height), file]));
 }
 
+/**
+ * The same page rasterised by pdftocairo (poppler's Cairo backend) instead of
+ * Splash: the corpus README names it as closer to Chromium for sub-pixel
+ * hairlines, so an exception for Splash's rendering of them is re-measured
+ * with it on every run.
+ */
+export async function rasterisePdfCairo(file: string, width: number, height: number): Promise<Raster> {
+  return decodePng(await tool('pdftocairo', ['-png', '-singlefile', '-scale-to-x', String(width), '-scale-to-y', String(height), file, '-']));
+}
+
 /** Decodes a binary PPM (P6, 8 bits) into RGBA. */
 function decodePpm(bytes: Buffer): Raster {
   const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.subarray(0, 64).toString('latin1'));
