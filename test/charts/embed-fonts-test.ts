@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFonts, nodeEffects } from '../../src/build.ts';
-import { briefingFaces, embedFonts, textByFace, type EmbeddableFace } from '../../src/charts/embed-fonts.ts';
+import { embedFonts, textByFace, unicodeRange } from '../../src/charts/embed-fonts.ts';
 import { subsetFont } from '../../src/charts/font-subset.ts';
-import { FONT_FAMILY } from '../../src/text/fonts.ts';
+import { FONT_FAMILY, FONT_STACK, openFaces, type FontBytes } from '../../src/text/fonts.ts';
 
 interface Font {
   familyName: string;
@@ -16,19 +16,22 @@ interface Font {
 }
 const fontkit = createRequire(import.meta.url)('fontkit') as { create(bytes: Buffer): Font };
 
-let faces: EmbeddableFace[];
-let regular: EmbeddableFace;
+let faces: FontBytes;
+let regular: { sfnt: Uint8Array; font: Parameters<typeof subsetFont>[1] };
 beforeAll(async () => {
-  faces = briefingFaces((await loadFonts(nodeEffects)).sfnt);
-  regular = faces.find((face) => face.weight === 400 && face.style === 'normal')!;
+  faces = (await loadFonts(nodeEffects)).sfnt;
+  regular = { sfnt: faces.regular, font: openFaces(faces).regular as unknown as Parameters<typeof subsetFont>[1] };
 });
 
 /** The fonts of an SVG's @font-face rules, opened by fontkit, with the rule's declared weight and style. */
-function embedded(svg: string): { weight: number; style: string; font: Font }[] {
-  return [...svg.matchAll(/@font-face\{[^}]*font-style:(\w+);font-weight:(\d+);src:url\(data:font\/ttf;base64,([A-Za-z0-9+/=]+)\)/g)].map(([, style, weight, data]) => ({
+function embedded(svg: string): { family: string; weight: number; style: string; font: Font; range: string }[] {
+  const rule = /@font-face\{font-family:"([^"]+)";font-style:(\w+);font-weight:(\d+);src:url\(data:font\/ttf;base64,([A-Za-z0-9+/=]+)\) format\("truetype"\);unicode-range:([^}]+)\}/g;
+  return [...svg.matchAll(rule)].map(([, family, style, weight, data, range]) => ({
+    family: family!,
     style: style!,
     weight: Number(weight),
     font: fontkit.create(Buffer.from(data!, 'base64')),
+    range: range!,
   }));
 }
 
@@ -71,13 +74,32 @@ describe('embedFonts', () => {
     expect(chars(400, 'normal').hasGlyphForCodePoint('Z'.codePointAt(0)!)).toBe(false);
   });
 
-  it('takes each character from the first family of the list that has it, and embeds nothing for families the project does not ship', () => {
-    const math = { ...regular, family: 'Test Math', font: { ...regular.font, hasGlyphForCodePoint: (cp: number) => cp === 0x2265 } };
-    const svg = svgOf(`<text font-family="'Test Math', ${FONT_FAMILY}">x ≥ 3</text><text font-family="Verdana, sans-serif">elsewhere</text>`);
-    const used = textByFace(svg, [...faces, math]);
-    expect(used.get(math)).toEqual([' ', '≥']);
-    expect(used.get(regular)).toEqual([' ', ' 3', 'x ']);
+  it('embeds each character from the chain face the PDF draws it with, each rule naming exactly its characters, and nothing for families the project does not ship', () => {
+    const stack = FONT_STACK.map((name) => `&quot;${name}&quot;`).join(', ');
+    const svg = svgOf(`<text font-family="${stack}, sans-serif">x ≥ 3 🐷 Łódź</text><text font-family="Verdana, sans-serif">elsewhere ∞</text>`);
+    const used = textByFace(svg, faces);
+    const of = (family: string) => used.filter((face) => face.face.family === family).flatMap((face) => face.texts);
+    expect(of('Noto Sans Math')).toEqual(['≥']);
+    expect(of('Noto Emoji')).toEqual(['🐷']);
+    // Ł is in Source Sans 3's Latin Extended file, a second face of the same family.
+    expect(used.filter((face) => face.face.family === FONT_FAMILY).length).toBe(2);
+    expect(of(FONT_FAMILY).join('')).not.toMatch(/[≥🐷∞]/u);
+    const rules = embedded(embedFonts(svg, faces));
+    expect(rules.map((rule) => rule.family).sort()).toEqual(['Noto Emoji', 'Noto Sans Math', FONT_FAMILY, FONT_FAMILY]);
+    for (const rule of rules) {
+      // Every character the rule's unicode-range names is in its subset.
+      for (const part of rule.range.split(',')) {
+        const [from, to] = part.replace('U+', '').split('-').map((hex) => parseInt(hex, 16));
+        for (let cp = from!; cp <= (to ?? from!); cp++) expect(rule.font.hasGlyphForCodePoint(cp), `${rule.family} U+${cp.toString(16)}`).toBe(true);
+      }
+    }
+    expect(rules.find((rule) => rule.family === 'Noto Emoji')!.range).toBe('U+1F437');
     expect(embedFonts(svgOf(`<text font-family="Verdana">elsewhere</text>`), faces)).toBe(svgOf(`<text font-family="Verdana">elsewhere</text>`));
+  });
+
+  it('writes unicode-range as CSS does: single code points and runs', () => {
+    expect(unicodeRange(['abc', 'e', ' '])).toBe('U+20,U+61-63,U+65');
+    expect(unicodeRange(['🐷'])).toBe('U+1F437');
   });
 
   it('puts the rules first in an existing <defs>, or in a new one after the title and description, and gives the same bytes each time', () => {
