@@ -13,8 +13,9 @@ import { runs } from './fixtures/depth.ts';
 import { main } from '../src/cli/report.ts';
 import { inProcess } from './fixtures/in-process.ts';
 
-/** Kills in the unit suite; `npm run test:e2e` runs a wider spread. */
-const KILLS = runs(10, 4);
+/** Kills (and output folders killed into at once) in the unit suite; `npm run test:fuzz` runs more, `npm run test:e2e` a wider spread. */
+const KILLS = runs(10, 3);
+const LANES = runs(2, 1);
 
 /** A clear failure: exit 1, no stack trace, not reported as a bug in the pipeline. */
 function expectClearFailure(result: RunResult) {
@@ -44,7 +45,7 @@ afterAll(removeTemps);
 
 describe('faults: SIGKILL', () => {
   it(`leaves a complete set matching the manifest after ${KILLS} kills at delays from 0 to past the median build`, async () => {
-    const stats = await runKillSpread(makeTemp('reliability-kills-'), KILLS);
+    const stats = await runKillSpread(makeTemp('reliability-kills-'), KILLS, LANES);
     console.log(`[reliability] kills: ${JSON.stringify(stats)}`);
     expect(stats.problems).toEqual([]);
     expect(stats.kills).toBe(KILLS);
@@ -134,7 +135,7 @@ describe('faults: failures that lose nothing', () => {
 
   it('a missing font file gives a clear message naming it, in report and in chart', async () => {
     const face = 'source-sans-3-latin-700-italic.woff';
-    const clone = cloneProject('reliability-fontless-', false);
+    const clone = cloneProject('reliability-fontless-', false, true);
     linkModulesWithout(clone, `@fontsource/source-sans-3/files/${face}`);
     const cloneOut = join(clone, 'out');
     const report = await runReport(['--out', cloneOut, ...ONE_REPORT], { cwd: clone });

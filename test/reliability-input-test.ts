@@ -26,10 +26,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 const RUN = join(ROOT, 'bin/run.js');
 
 // Fixed seeds and run counts: a failure prints its counterexample, and the same seed replays it.
-const DATASET_RUNS = { seed: 20261129, numRuns: runs(400, 120) };
-const REPORTS_RUNS = { seed: 20261130, numRuns: runs(300, 100) };
+const DATASET_RUNS = { seed: 20261129, numRuns: runs(400, 60) };
+const REPORTS_RUNS = { seed: 20261130, numRuns: runs(300, 50) };
 // Each chart run is a child process that loads Vega (about 3 s of CPU), so this one stays small.
-const CHART_RUNS = { seed: 20261131, numRuns: runs(40, 12) };
+const CHART_RUNS = { seed: 20261131, numRuns: runs(40, 6) };
 /** A run taking longer than this counts as a hang (a bound on runaway input, not a speed test). */
 const HANG_MS = 10_000;
 
