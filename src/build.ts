@@ -9,6 +9,7 @@
  *                                                       (dataset/validate.ts, dataset/derive.ts)
  *     <charts>/*.vl.json + Dataset + Derived
  *       ─bindChartData, renderCharts─▶ RenderedChart[]  (cached by hash)  (charts/bind.ts, charts/render.ts)
+ *         (each wide, and narrow for phones: charts/narrow.ts)
  *     <templates>/*.hbs + Dataset + Derived + RenderedChart[]
  *       ─buildBriefing─▶ Briefing (one mdast tree)                        (content/)
  *     Briefing ─renderHtml─▶ string      Briefing ─renderPdf─▶ Uint8Array (html/render.ts, pdf/render.ts)
@@ -308,13 +309,19 @@ export async function prepareEdition(
     return { sha256, data, derived, previous };
   });
 
-  // 2. Charts: bind data to each spec and render SVG (unchanged charts come from the cache).
+  // 2. Charts: bind data to each spec and render SVG, wide and (for the HTML
+  //    on phones) narrow; unchanged charts come from the cache.
   //    The heavy stages load on first use, so --check, --help and a pool's
   //    main thread never load vega, pdfkit or the Markdown toolchain.
-  const [{ bindChartData }, { renderCharts }, { buildBriefing }] = await Promise.all([import('./charts/bind.ts'), import('./charts/render.ts'), import('./content/briefing.ts')]);
+  const [{ bindChartData }, { renderCharts }, { NARROW }, { buildBriefing }] = await Promise.all([
+    import('./charts/bind.ts'),
+    import('./charts/render.ts'),
+    import('./charts/narrow.ts'),
+    import('./content/briefing.ts'),
+  ]);
   const chartResult = await time('charts', async () => {
     const specs: ChartSource[] = report.charts ? (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text })) : [];
-    return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache });
+    return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache, narrow: NARROW });
   });
   for (const warning of chartResult.warnings) effects.log(warning);
 

@@ -8,6 +8,8 @@
  *     ──vega.View(renderer none, fenced loader, font metrics, seeded random)──▶ scenegraph
  *     ──field check against the input data (fields.ts)──▶
  *     ──toSVG + accessible title/desc, stable ids──▶ RenderedChart
+ *   and, given a NarrowLayout and a chart wider than it, the same spec again
+ *     ──narrowSpec, wrapTitle (narrow.ts)──▶ ──compile, run, toSVG──▶ RenderedChart.narrow
  *
  * Text is measured with the briefing's own font files (as vl-convert does), so
  * labels fit and right-aligned text lines up in the SVG, the HTML and the PDF.
@@ -29,6 +31,14 @@ import { messages } from '../support/messages.ts';
 import { recent } from '../support/recent.ts';
 import { INK_SOFT, THEME } from './theme.ts';
 import { checkChartFonts } from './svg-pdf.ts';
+import { isComposite, NARROW_AUTOSIZE, narrowSpec, stackViews, viewWidth, wrapTextWith, wrapTitle, type NarrowLayout } from './narrow.ts';
+
+/** One drawing of a chart: its SVG and size in CSS px. */
+export interface ChartDrawing {
+  svg: string;
+  width: number;
+  height: number;
+}
 
 /** A chart rendered to SVG, with the words the editions put around it. */
 export interface RenderedChart {
@@ -43,6 +53,8 @@ export interface RenderedChart {
   svg: string;
   width: number;
   height: number;
+  /** The same spec drawn for a phone (narrow.ts); absent when the chart is no wider than the narrow layout, or none was asked for. */
+  narrow?: ChartDrawing;
   hash: string;
 }
 
@@ -73,6 +85,8 @@ export interface RenderChartsOptions {
   cache?: ChartCache;
   /** Omit to refuse every file read, as the briefing does: its data is bound by name. */
   readFile?: ChartReadFile;
+  /** Also draw each chart wider than this layout in it (the HTML edition shows it on phones). */
+  narrow?: NarrowLayout;
 }
 
 export interface RenderChartsResult {
@@ -88,7 +102,7 @@ export interface RenderChartsResult {
 type Row = Record<string, unknown>;
 
 /** Bump when a change here alters the SVG for the same inputs, so cached charts are not reused. */
-const RENDERER_VERSION = '2';
+const RENDERER_VERSION = '3';
 
 // Numbers in a spec's own description: English, as Vega's own labels are (a spec given to npm run chart has no language).
 const number = (value: number, digits: number) => createFormatter({ language: 'en-US' }).number(value, digits);
@@ -340,8 +354,7 @@ const idPrefix = (id: string) => `chart-${id.replace(/[^A-Za-z0-9_-]/g, '-')}`;
  * chart); vega's clip and gradient ids, which count up across a process,
  * renamed in order of appearance under the chart's own prefix.
  */
-function finishSvg(svg: string, id: string, title: string, description: string): string {
-  const prefix = idPrefix(id);
+function finishSvg(svg: string, prefix: string, title: string, description: string): string {
   const ids = new Map<string, string>();
   for (const [, old] of svg.matchAll(/\sid="([^"]+)"/g)) if (!ids.has(old!)) ids.set(old!, `${prefix}-def${ids.size + 1}`);
   let out = svg
@@ -397,11 +410,11 @@ function parseSpec(source: ChartSource): Json {
   return spec;
 }
 
-/** The cache key: spec text, the rows of the data it names, theme, fonts and renderer versions. */
-function hashChart(source: ChartSource, datasets: Record<string, Row[]>, names: Set<string>, fontHash: string): string {
+/** The cache key: spec text, the rows of the data it names, theme, fonts, the narrow layout asked for and renderer versions. */
+function hashChart(source: ChartSource, datasets: Record<string, Row[]>, names: Set<string>, fontHash: string, narrow: NarrowLayout | undefined): string {
   const data = [...names].sort().map((name) => [name, datasets[name] ?? null]);
   return createHash('sha256')
-    .update(JSON.stringify([RENDERER_VERSION, vl.version, vega.version, source.id, source.text, data, THEME, fontHash]))
+    .update(JSON.stringify([RENDERER_VERSION, vl.version, vega.version, source.id, source.text, data, THEME, fontHash, narrow ?? null]))
     .digest('hex');
 }
 
@@ -553,7 +566,7 @@ async function checkFields(file: string, spec: Json, compiled: vega.Spec, view: 
 export async function renderChart(
   source: ChartSource,
   datasets: Record<string, Row[]>,
-  options: { fonts: FontBytes; readFile?: ChartReadFile; warnings?: string[] },
+  options: { fonts: FontBytes; readFile?: ChartReadFile; narrow?: NarrowLayout; warnings?: string[] },
 ): Promise<RenderedChart> {
   const { metrics, hash: fontHash } = fontsFor(options.fonts);
   const warnings = options.warnings ?? [];
@@ -584,32 +597,19 @@ export async function renderChart(
   const title = tokenTitle === undefined ? undefined : fillTitle(tokenTitle, (part) => part.replace(FILLED_TOKEN, (run, n: string) => filled[Number(n)] ?? run));
   const compileTarget = { ...spec, ...(tokenTitle !== undefined ? { title: tokenTitle } : {}) } as unknown as TopLevelSpec;
 
-  // 3. compile with the theme under the spec's own config (once per spec text:
-  //    data is bound by name at step 4, so a batch's reports share it); the
-  //    schema explains a spec vega-lite throws at
-  let compiled: { spec: vega.Spec };
-  try {
-    compiled = compileSpec(file, compileTarget, filled, warnings);
-  } catch (error) {
-    throw explainFailure(file, spec, messages.chartInvalid(file, (error as Error).message));
-  }
-
-  // 4. run the dataflow, seeded, with the fenced loader and real text widths
+  // 3-4. compile with the theme under the spec's own config (once per spec
+  //      text: data is bound by name, so a batch's reports share it), then run
+  //      the dataflow, seeded, with the fenced loader and real text widths
   useFontMetrics(metrics);
+  wrapTextWith(metrics.measure, (weight, style) => faceFor(weight as string | number | undefined, style as string | undefined));
   const bound = Object.fromEntries([...names].map((name) => [name, datasets[name]!]));
   const readFile = readOnce(options.readFile);
   const loader = createChartLoader(readFile, (detail) => warnings.push(messages.chartWarning(file, detail)));
-  const errors: string[] = [];
-  let view: vega.View;
-  let svg: string;
-  try {
-    ({ view, svg } = await runView({ compiled: compiled.spec, bound, loader, logger: createLogger(file, warnings, errors), errors, seed: randomSeed(source, bound) }));
-  } catch (error) {
-    throw explainFailure(file, spec, messages.chartRenderFailed(file, (error as Error).message));
-  }
+  const draw: DrawContext = { file, spec, bound, loader, warnings, seed: randomSeed(source, bound) };
+  const { view, svg, compiled } = await drawSpec(compileTarget, filled, draw);
 
   // 5. every field an encoding reads must be in the data it reads, or made from it
-  await checkFields(file, spec, compiled.spec, view, { named: rowsNamed, read: (url) => loader.load(url) });
+  await checkFields(file, spec, compiled, view, { named: rowsNamed, read: (url) => loader.load(url) });
 
   // 6. words around the chart, then the accessible SVG
   const chartTitle = titleText(title) || source.id;
@@ -618,15 +618,22 @@ export async function renderChart(
     ? text.describe(describe)
     : typeof spec.description === 'string'
       ? text.fill(spec.description)
-      : describeGenerically(spec, compiled.spec.data ?? [], view);
+      : describeGenerically(spec, compiled.data ?? [], view);
   const caption = typeof usermeta.caption === 'string' ? text.fill(usermeta.caption) : chartTitle;
   const citations = [...new Set([...names].flatMap((name) => datasets[name]!.map((row) => row.source)).filter((s): s is string => typeof s === 'string'))];
   const sourceLine = citations.length ? `${citations.length > 1 ? 'Sources' : 'Source'}: ${citations.join('; ')}` : '';
-  const finished = finishSvg(svg, source.id, chartTitle, description);
+  const finished = finishSvg(svg, idPrefix(source.id), chartTitle, description);
   // A font the project does not ship, or a character no shipped face draws, is named rather than lost.
   warnings.push(...checkChartFonts(finished, options.fonts, file));
-  const size = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(finished);
+  const size = svgSize(finished, view);
   view.finalize();
+
+  // 7. the same spec for a phone, when the chart is wider than one
+  const layout = options.narrow;
+  const narrow =
+    layout && size.width > layout.width
+      ? await drawNarrow(spec, title, layout, { ...draw, measure: metrics.measure, finish: (text) => finishSvg(text, `${idPrefix(source.id)}.narrow`, chartTitle, description) })
+      : undefined;
   return {
     id: source.id,
     title: chartTitle,
@@ -634,10 +641,92 @@ export async function renderChart(
     caption,
     source: sourceLine,
     svg: finished,
-    width: Number(size?.[1] ?? view.width()),
-    height: Number(size?.[2] ?? view.height()),
-    hash: hashChart(source, datasets, names, fontHash),
+    ...size,
+    ...(narrow ? { narrow } : {}),
+    hash: hashChart(source, datasets, names, fontHash, layout),
   };
+}
+
+/** Width and height of a finished SVG, from its root (the view's own when absent). */
+function svgSize(svg: string, view: vega.View): { width: number; height: number } {
+  const size = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
+  return { width: Number(size?.[1] ?? view.width()), height: Number(size?.[2] ?? view.height()) };
+}
+
+interface DrawContext {
+  file: string;
+  /** The spec as written, which the schema check explains a failure by. */
+  spec: Json;
+  bound: Record<string, Row[]>;
+  loader: vega.Loader;
+  warnings: string[];
+  seed: number;
+}
+
+/** Compiles and runs one layout of a spec; vega-lite's or vega's failure is explained by the schema where it can be. */
+async function drawSpec(
+  target: TopLevelSpec,
+  filled: readonly string[],
+  draw: DrawContext,
+  autosize?: vega.AutoSize,
+): Promise<{ view: vega.View; svg: string; compiled: vega.Spec }> {
+  const file = draw.file;
+  let compiled: vega.Spec;
+  try {
+    compiled = compileSpec(file, target, filled, draw.warnings).spec;
+    if (autosize) compiled.autosize = autosize;
+  } catch (error) {
+    throw explainFailure(file, draw.spec, messages.chartInvalid(file, (error as Error).message));
+  }
+  const errors: string[] = [];
+  try {
+    const { view, svg } = await runView({ compiled, bound: draw.bound, loader: draw.loader, logger: createLogger(file, draw.warnings, errors), errors, seed: draw.seed });
+    return { view, svg, compiled };
+  } catch (error) {
+    throw explainFailure(file, draw.spec, messages.chartRenderFailed(file, (error as Error).message));
+  }
+}
+
+/**
+ * The chart in the narrow layout. Its title lines are tokens, as a filled
+ * title is, so a batch's narrow charts of one kind compile once too. A
+ * composite's views are given a width by guess and narrowed once more by
+ * what still overflows; one that stays wider is kept (it is still narrower
+ * than the wide one), with a warning. A single view whose labels leave its
+ * plot no width at all has no narrow drawing: phones show the wide one.
+ */
+async function drawNarrow(
+  spec: Json,
+  title: TitleSpec | undefined,
+  layout: NarrowLayout,
+  draw: DrawContext & { measure: FontMetrics['measure']; finish: (svg: string) => string },
+): Promise<ChartDrawing | undefined> {
+  const filled: string[] = [];
+  const token = (line: string) => (line.trim() ? `\ue000${filled.push(line) - 1}\ue001` : line);
+  const lines = title === undefined ? undefined : fillTitle(wrapTitle(title, layout, draw.measure) as TitleSpec, token);
+  const narrowed = narrowSpec(spec, layout);
+  // The wide drawing has said what vega-lite and vega warn about this spec; only what is new here is added.
+  const own = { ...draw, warnings: [] as string[] };
+  const composite = isComposite(narrowed);
+  const render = async () => {
+    const target = { ...narrowed, ...(lines !== undefined ? { title: lines } : {}) } as unknown as TopLevelSpec;
+    const { view, svg } = await drawSpec(target, filled, own, composite ? undefined : NARROW_AUTOSIZE);
+    const drawing = { svg: draw.finish(svg), ...svgSize(svg, view) };
+    // Vega fits a single view by its plot width, down to none; at none, what is left over overflows the SVG.
+    const plotWidth = view.width();
+    view.finalize();
+    return { drawing, plotWidth };
+  };
+  let { drawing, plotWidth } = await render();
+  if (drawing.width > layout.width && composite) {
+    stackViews(narrowed, Math.max(40, viewWidth(layout.width) - (drawing.width - layout.width)));
+    ({ drawing } = await render());
+  }
+  const kept = composite || plotWidth > 0 ? drawing : undefined;
+  if (!kept) own.warnings.push(messages.chartNarrowNoRoom(draw.file, layout.width));
+  else if (drawing.width > layout.width) own.warnings.push(messages.chartNarrowTooWide(draw.file, drawing.width, layout.width));
+  draw.warnings.push(...own.warnings.filter((warning) => !draw.warnings.includes(warning)));
+  return kept;
 }
 
 /**
@@ -672,14 +761,14 @@ export async function renderCharts(
   const result: RenderChartsResult = { charts: [], rendered: [], reused: [], warnings: [] };
   // One at a time: vega's text measurer is process-wide, and charts are small.
   for (const source of sources) {
-    const hash = hashChart(source, datasets, namedData(parseSpec(source)), fontHash);
+    const hash = hashChart(source, datasets, namedData(parseSpec(source)), fontHash, options.narrow);
     const cached = options.cache?.get(hash);
     if (cached) {
       result.charts.push(cached);
       result.reused.push(source.id);
       continue;
     }
-    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, warnings: result.warnings });
+    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, narrow: options.narrow, warnings: result.warnings });
     options.cache?.set(hash, chart);
     result.charts.push(chart);
     result.rendered.push(source.id);

@@ -42,9 +42,10 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
   const { meta } = briefing;
   // 1. mdast -> hast, with figures and footnotes
   const chartsById = new Map(charts.map((chart) => [chart.id, chart]));
+  const switches = new Set<number>();
   const content = toHast(briefing.tree, {
     handlers: {
-      figure: (state: State, node: FigureNode) => renderFigure(state, node, chartsById),
+      figure: (state: State, node: FigureNode) => renderFigure(state, node, chartsById, switches),
       html: (state: State, node: Html) => renderHtmlAsText(state, node),
     },
     // The prefix content/tree.ts keeps heading ids clear of.
@@ -94,7 +95,7 @@ export function renderHtml(briefing: Briefing, charts: RenderedChart[], fonts: F
           element('meta', { name: 'description', content: meta.subject }),
           element('meta', { name: 'keywords', content: meta.keywords.join(', ') }),
           element('meta', { name: 'author', content: meta.author }),
-          element('style', {}, [text(renderFontFaces(fonts) + STYLESHEET)]),
+          element('style', {}, [text(renderFontFaces(fonts) + STYLESHEET + renderChartSwitches(switches))]),
         ]),
         element('body', {}, [
           element('a', { className: ['skip-link'], href: `#${PAGE_IDS.main}` }, [text('Skip to the briefing')]),
@@ -197,10 +198,11 @@ function renderHtmlAsText(state: State, node: Html): Text {
   return result;
 }
 
-function renderFigure(state: State, node: FigureNode, chartsById: Map<string, RenderedChart>): Element {
+function renderFigure(state: State, node: FigureNode, chartsById: Map<string, RenderedChart>, switches: Set<number>): Element {
   const chart = chartsById.get(node.chartId);
   if (!chart) throw new Error(messages.htmlChartMissing(node.chartId, [...chartsById.keys()]));
-  const svg = embedSvg(chart, node);
+  const card = renderChartCard(chart, node);
+  if (chart.narrow) switches.add(narrowBelow(chart));
   const caption: ElementContent[] = [
     element('p', { className: ['figure-caption'] }, [
       element('span', { className: ['figure-label'] }, [text(`Figure ${node.number}.`)]),
@@ -209,7 +211,7 @@ function renderFigure(state: State, node: FigureNode, chartsById: Map<string, Re
   ];
   if (node.source) caption.push(element('p', { className: ['figure-source'] }, [text(node.source)]));
   const result = element('figure', { id: node.identifier, className: ['chart'] }, [
-    element('div', { className: ['chart-card'] }, [svg]),
+    card,
     element('figcaption', {}, caption),
   ]);
   state.patch(node, result);
@@ -217,14 +219,54 @@ function renderFigure(state: State, node: FigureNode, chartsById: Map<string, Re
 }
 
 /**
+ * The chart's card: its drawing, or with a narrow layout both drawings, of
+ * which the stylesheet shows one (renderChartSwitches); the other is
+ * display:none, so neither assistive technology nor print sees two charts.
+ */
+function renderChartCard(chart: RenderedChart, figure: FigureNode): Element {
+  if (!chart.narrow) return element('div', { className: ['chart-card'] }, [embedSvg(chart.svg, chart, figure, `${figure.identifier}-`)]);
+  const wide = embedSvg(chart.svg, chart, figure, `${figure.identifier}-`);
+  const narrow = embedSvg(chart.narrow.svg, chart, figure, `${figure.identifier}-narrow-`);
+  const classes = (svg: Element) => (Array.isArray(svg.properties.className) ? svg.properties.className : []);
+  wide.properties.className = [...classes(wide), 'chart-wide'];
+  narrow.properties.className = [...classes(narrow), 'chart-narrow'];
+  return element('div', { className: ['chart-card', `narrow-below-${narrowBelow(chart)}`] }, [wide, narrow]);
+}
+
+/** The smallest text a chart may draw, in CSS px, before its narrow layout takes over. */
+const MIN_TEXT_PX = 11;
+
+/**
+ * The card width (CSS px) below which the narrow drawing is shown: where the
+ * wide one, scaled down to the card, would draw its smallest text under
+ * MIN_TEXT_PX.
+ */
+function narrowBelow(chart: RenderedChart): number {
+  const sizes = [...chart.svg.matchAll(/font-size="([\d.]+)(?:px)?"/g)].map(([, size]) => Number(size));
+  const smallest = sizes.length ? Math.min(...sizes) : MIN_TEXT_PX;
+  return Math.ceil((chart.width * MIN_TEXT_PX) / Math.max(smallest, 1));
+}
+
+/**
+ * One container query per width at which a chart changes layout: below it,
+ * the card shows its narrow drawing. Only where the card is narrow, so
+ * print (which shows the wide one, see the stylesheet) and desktops are as before.
+ */
+function renderChartSwitches(widths: ReadonlySet<number>): string {
+  return [...widths]
+    .sort((a, b) => a - b)
+    .map((width) => `@container (max-width:${width - 0.02}px){.narrow-below-${width}>.chart-wide{display:none}.narrow-below-${width}>.chart-narrow{display:block}}\n`)
+    .join('');
+}
+
+/**
  * Parses the chart's SVG into hast so it is serialised like the rest of the
  * page, and keeps only drawing: no scripts, handlers, foreign content or
- * references outside the SVG. Ids get the figure's prefix, because every
+ * references outside the SVG. Ids get the figure's prefix (`prefix`), because every
  * chart's renderer numbers its clip paths from 1 and ids must be unique.
  */
-function embedSvg(chart: RenderedChart, figure: FigureNode): Element {
-  const prefix = `${figure.identifier}-`;
-  const cleaned = cleanSvg(`${prefix}\n${chart.svg}`);
+function embedSvg(source: string, chart: RenderedChart, figure: FigureNode, prefix: string): Element {
+  const cleaned = cleanSvg(`${prefix}\n${source}`);
   if (!cleaned) throw new Error(messages.htmlChartNotSvg(chart.id));
   const svg = structuredClone(cleaned);
   // The figure's own words name and describe the chart; the graphic's
@@ -586,8 +628,10 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",mo
 .link-removed{text-decoration:underline dotted}
 
 figure{margin:2rem 0 2.25rem}
-.chart-card{background:var(--card);border:1px solid var(--card-rule);border-radius:6px;padding:1rem;overflow:hidden}
+.chart-card{background:var(--card);border:1px solid var(--card-rule);border-radius:6px;padding:1rem;overflow:hidden;container-type:inline-size}
 .chart-card svg{display:block;max-width:100%;height:auto;margin:0 auto}
+/* A chart with a narrow layout carries both drawings; the container queries after this sheet pick one. */
+.chart-card>.chart-narrow{display:none}
 figcaption{margin-top:.7rem;font-size:.98rem;line-height:1.45}
 figcaption p{margin:0 0 .25rem;max-width:none}
 .figure-label{font-weight:700;color:var(--accent)}
@@ -652,6 +696,9 @@ sup{line-height:0;font-size:.72em}
   figure,.table-scroll,tr{break-inside:avoid}
   .table-scroll{overflow:visible;background:none}
   .chart-card{border:0;padding:0}
+  /* Paper keeps the full-width chart, whatever width the page was laid out at. */
+  .chart-card>.chart-wide{display:block!important}
+  .chart-card>.chart-narrow{display:none!important}
   p,li{orphans:3;widows:3}
 }
 `;

@@ -187,6 +187,10 @@ export const messages = {
   chartTimerBlocked:
     "the chart uses timer events (an animation, or a geographic brush's initial value); a chart file is a still image, so it is drawn as it stands before the first tick",
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',
+  chartNarrowNoRoom: (file: string, narrow: number) =>
+    `${file}: warning: the chart's labels and text are wider than the ${narrow} px of its narrow layout, leaving its plot no room, so phones show the full-width chart, smaller (shorten the longest label, title word or text)`,
+  chartNarrowTooWide: (file: string, width: number, narrow: number) =>
+    `${file}: warning: the chart's narrow layout is ${width} px wide, more than the ${narrow} px a phone gives it, so a phone draws it smaller (shorten the longest label or title word, or give the spec less fixed width)`,
   chartPdfImage: (href: string) => `the chart contains an image (${href}); charts must be vectors, so image marks are not supported in PDF output`,
   chartPdfWarnings: (warnings: readonly string[]) => `the chart SVG could not be drawn faithfully into the PDF: ${warnings.join('; ')}`,
   chartPdfWarning: (detail: string) => `the PDF leaves out part of the chart SVG: ${detail}`,

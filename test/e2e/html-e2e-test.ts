@@ -33,7 +33,8 @@ declare const window: unknown;
 declare function getComputedStyle(
   element: unknown,
   pseudo?: string,
-): { content: string; display: string; backgroundColor: string; color: string; fontFamily: string };
+): { content: string; display: string; backgroundColor: string; color: string; fontFamily: string; fontSize: string };
+type SvgNode = { getBoundingClientRect(): { width: number; height: number } };
 
 const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
@@ -168,6 +169,40 @@ function describeEdition(name: string, getFile: () => string) {
       }
     });
 
+    it("draws every chart's text at least 11 px tall on a 360 px phone, in either scheme, and the page does not scroll sideways", async () => {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const { page } = await open(getFile(), { width: 360, colorScheme });
+        const measured = await page.evaluate(() => ({
+          scrollWidth: document.documentElement.scrollWidth,
+          // Per figure, each <text> with words that is drawn (display:none gives an empty box): the
+          // height of its box, and its font size as drawn (its own size times its SVG's scale).
+          figures: [...document.querySelectorAll('figure')].map((figure) =>
+            [...(figure as { querySelectorAll(s: string): Iterable<unknown> }).querySelectorAll('svg text')]
+              .map((node) => node as SvgNode & { textContent: string; ownerSVGElement: SvgNode & { width: { baseVal: { value: number } } } })
+              .filter((node) => node.textContent.trim() !== '' && node.getBoundingClientRect().width > 0)
+              .map((node) => {
+                const svg = node.ownerSVGElement;
+                const scale = svg.getBoundingClientRect().width / svg.width.baseVal.value;
+                return { text: node.textContent.trim(), height: node.getBoundingClientRect().height, size: parseFloat(getComputedStyle(node).fontSize) * scale };
+              }),
+          ),
+        }));
+        expect(measured.scrollWidth).toBe(360);
+        expect(measured.figures.length).toBeGreaterThan(0);
+        for (const texts of measured.figures) {
+          expect(texts.length).toBeGreaterThan(0);
+          for (const { text, height, size } of texts) {
+            expect(height, `"${text}" (${colorScheme})`).toBeGreaterThanOrEqual(11);
+            expect(size, `"${text}" (${colorScheme})`).toBeGreaterThanOrEqual(11);
+          }
+        }
+        if (screenshotDir && colorScheme === 'light') {
+          await page.locator('figure').first().screenshot({ path: join(screenshotDir, `${name}-phone-chart.png`) });
+        }
+        await page.context().close();
+      }
+    });
+
     it('prints without the navigation and with links spelled out', async () => {
       const { page } = await open(getFile(), { width: 1200, colorScheme: 'dark' });
       await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
@@ -183,14 +218,32 @@ function describeEdition(name: string, getFile: () => string) {
       await page.context().close();
     });
 
+    it('prints the full-width chart even from a page laid out for a phone', async () => {
+      const { page } = await open(getFile(), { width: 360, colorScheme: 'light' });
+      const shown = () =>
+        page.$$eval('.chart-card', (cards) =>
+          cards.map((card) =>
+            [...(card as { children: Iterable<unknown> }).children]
+              .filter((svg) => getComputedStyle(svg).display !== 'none')
+              .map((svg) => ((svg as { classList: { contains(name: string): boolean } }).classList.contains('chart-narrow') ? 'narrow' : 'wide')),
+          ),
+        );
+      // On the phone, some card shows its narrow drawing; on paper, every card shows only its wide one (or its one drawing).
+      expect((await shown()).flat()).toContain('narrow');
+      await page.emulateMedia({ media: 'print' });
+      for (const visible of await shown()) expect(visible).toEqual(['wide']);
+      await page.context().close();
+    });
+
     it('passes the Nu HTML Checker with zero errors', async () => {
       const { stdout, stderr } = await run('java', ['-jar', VNU, '--errors-only', '--format', 'json', '--stdout', getFile()], {
         maxBuffer: 16 * 1024 * 1024,
       }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
       const report = JSON.parse(stdout || stderr) as { messages: { type: string; subType?: string; message: string; lastLine?: number }[] };
       // The checker's CSS grammar predates CSS Anchor Positioning (shipped in Chromium 125), which
-      // places a note's popover beside its marker; those two property names, and nothing else, it may not know.
-      const unknownToChecker = /^CSS: “(position-area|position-try-fallbacks)”: Property “\1” doesn't exist\.$/;
+      // places a note's popover beside its marker, and container queries (Chromium 105), which pick a
+      // chart's narrow drawing; those names, and nothing else, it may not know.
+      const unknownToChecker = /^CSS: (?:“(position-area|position-try-fallbacks|container-type)”: Property “\1” doesn't exist\.|Unrecognized at-rule “@container”)$/;
       const errors = report.messages.filter((m) => (m.type === 'error' || m.subType === 'fatal') && !unknownToChecker.test(m.message));
       expect(errors.map((m) => `${m.lastLine ?? '?'}: ${m.message}`)).toEqual([]);
     });

@@ -126,12 +126,16 @@ describe('renderHtml', () => {
       const caption = squash(textOf(one(figure, 'figcaption')));
       expect(caption).toContain(`Figure ${index + 1}. ${expected[index]!.caption}`);
       expect(caption).toContain(expected[index]!.source);
-      const svg = one(figure, 'svg');
-      expect(svg.properties.role).toBe('img');
-      const [titleId] = svg.properties.ariaLabelledBy as string[];
-      const [descId] = svg.properties.ariaDescribedBy as string[];
-      expect(byTag(svg, 'title').map((t) => t.properties.id)).toEqual([titleId]);
-      expect(textOf(byTag(svg, 'desc').find((d) => d.properties.id === descId)!)).toBe(expected[index]!.alt);
+      // The wide and the narrow drawing, each named and described on its own (the stylesheet shows one).
+      const svgs = byTag(figure, 'svg');
+      expect(svgs.map((svg) => svg.properties.className)).toEqual([['chart-wide'], ['chart-narrow']]);
+      for (const svg of svgs) {
+        expect(svg.properties.role).toBe('img');
+        const [titleId] = svg.properties.ariaLabelledBy as string[];
+        const [descId] = svg.properties.ariaDescribedBy as string[];
+        expect(byTag(svg, 'title').map((t) => t.properties.id)).toEqual([titleId]);
+        expect(textOf(byTag(svg, 'desc').find((d) => d.properties.id === descId)!)).toBe(expected[index]!.alt);
+      }
     });
 
     // Tables: a caption, column headers and row headers scoped, in a focusable, named scroll box.
@@ -262,10 +266,11 @@ describe('renderHtml', () => {
       <a href="javascript:svgPwned(3)"><rect id="r" width="5" height="5" onclick="svgPwned(4)"/></a>
       <rect width="5" height="5" fill="url(https://evil.example/p.svg#x)" style="fill:url(#r)"/>
       <use href="#r"/></svg>`;
-    const html = renderHtml(buildFixtureBriefing(), buildFixtureCharts(hostileSvg), fonts);
+    // The narrow drawing is cleaned as the wide one is.
+    const html = renderHtml(buildFixtureBriefing(), buildFixtureCharts(hostileSvg, hostileSvg), fonts);
     const page = fromHtml(html);
     const svgs = byTag(page, 'svg');
-    expect(svgs).toHaveLength(Object.keys(FIXTURE_FIGURES).length);
+    expect(svgs).toHaveLength(2 * Object.keys(FIXTURE_FIGURES).length);
     for (const svg of svgs) {
       expect(all(svg, (e) => ['script', 'foreignObject', 'style', 'image', 'a', 'use'].includes(e.tagName))).toHaveLength(0);
       for (const element of [svg, ...all(svg, () => true)]) {
@@ -290,6 +295,36 @@ describe('renderHtml', () => {
     expect(JSON.stringify({ briefing, charts })).toBe(before);
     expect(renderHtml(briefing, charts, fonts)).toBe(first);
     expect(renderHtml(buildFixtureBriefing(), buildFixtureCharts(), readFixtureFonts())).toBe(first);
+  });
+
+  it('gives a chart with a narrow drawing both, and a container query that shows the narrow one only where the wide one would shrink its text under 11 px', () => {
+    const { html, page } = render();
+    const style = textOf(one(page, 'style'));
+    const charts = buildFixtureCharts();
+    for (const [index, card] of all(page, (e) => String(e.properties.className).includes('chart-card')).entries()) {
+      const chart = charts[index]!;
+      const below = (card.properties.className as string[]).find((name) => name.startsWith('narrow-below-'))!;
+      const width = Number(below.slice('narrow-below-'.length));
+      // The fixture's smallest text is 14 px: scaled to `width`, it is 11 px.
+      const smallest = Math.min(...[...chart.svg.matchAll(/font-size="(\d+)"/g)].map(([, size]) => Number(size)));
+      expect(Math.abs((smallest * width) / chart.width - 11)).toBeLessThan(0.05);
+      expect(style).toContain(`@container (max-width:${width - 0.02}px){.${below}>.chart-wide{display:none}.${below}>.chart-narrow{display:block}}`);
+    }
+    // Hidden by default (no container query support: the wide one), and never on paper.
+    expect(style).toMatch(/\.chart-card>\.chart-narrow\{display:none\}/);
+    const print = style.slice(style.indexOf('@media print'));
+    expect(print).toContain('.chart-card>.chart-wide{display:block!important}');
+    expect(print).toContain('.chart-card>.chart-narrow{display:none!important}');
+    // Every id stays unique with two drawings of each chart.
+    const ids = all(page, (e) => typeof e.properties.id === 'string').map((e) => e.properties.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(html).toContain('fig-deals-narrow-title');
+  });
+
+  it('gives a chart without a narrow drawing one drawing and no query', () => {
+    const page = fromHtml(renderHtml(buildFixtureBriefing(), buildFixtureCharts(undefined, null), fonts));
+    for (const figure of byTag(page, 'figure')) expect(byTag(figure, 'svg').map((svg) => svg.properties.className)).toEqual([undefined]);
+    expect(textOf(one(page, 'style'))).not.toContain('@container');
   });
 
   it('names the missing chart when a figure has none', () => {
