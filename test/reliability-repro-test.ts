@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOutput, cloneProject, REPORT_ID, removeTemps, runReport, snapshot } from './fixtures/reliability/build.ts';
+import { checkOutput, cloneProject, REPORT_ID, removeTemps, ROOT, runReport, snapshot } from './fixtures/reliability/build.ts';
 import { FUZZ } from './fixtures/depth.ts';
 
 /** The environment every build here shares, minus anything that would pin the PDF date. */
@@ -38,9 +38,9 @@ let second: Built;
 let elsewhere: Built;
 
 beforeAll(async () => {
-  // Two fresh copies of the project (no dist/, no chart cache), at unlike paths.
-  const one = cloneProject('reliability-clone-');
-  const two = cloneProject('reliability clone ü二 ');
+  // Two fresh copies of the project (no chart cache; test:fuzz also without dist/, so each compiles its own bundle), at unlike paths.
+  const one = cloneProject('reliability-clone-', true, !FUZZ);
+  const two = cloneProject('reliability clone ü二 ', true, !FUZZ);
   // Cold cache, worker pool.
   first = await build(one, ['--jobs', '2'], {});
   // Warm cache, in process.
@@ -74,12 +74,14 @@ describe('reproducibility', () => {
     expect(JSON.parse(probe({ TZ: 'Asia/Shanghai', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' }))).toEqual(['1.234,5', 8]);
   });
 
-  it('embeds no trace of the clone path in any output', () => {
+  it('embeds no trace of the clone path, or of the checkout, in any output', () => {
     for (const built of [first, elsewhere]) {
       for (const path of Object.keys(built.files)) {
         const bytes = readFileSync(join(built.clone, 'out', path));
         expect(bytes.includes(built.clone), `${path} contains ${built.clone}`).toBe(false);
         expect(bytes.includes('/tmp/'), `${path} contains a temp path`).toBe(false);
+        // Nor of the checkout whose bundle npm test's clones run.
+        expect(bytes.includes(ROOT), `${path} contains ${ROOT}`).toBe(false);
       }
     }
   });

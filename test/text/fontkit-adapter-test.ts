@@ -98,10 +98,12 @@ beforeAll(async () => {
 });
 
 describe('createPlainShaper', () => {
-  it("gives exactly fontkit's glyphs and positions for every word of the briefing, in every face", () => {
+  it(`gives exactly fontkit's glyphs and positions for ${runs(1, 2) === 1 ? 'every word' : 'every second word'} of the briefing, in every face`, () => {
     let answered = 0;
+    // npm test checks every second word; test:fuzz every word.
+    const sample = words.filter((_, i) => i % runs(1, 2) === 0);
     for (const face of FACE_KEYS) {
-      for (const word of words) {
+      for (const word of sample) {
         const { fast, fontkit } = compare(faces[face], word);
         if (!fast) continue;
         answered++;
