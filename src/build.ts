@@ -20,7 +20,7 @@ import type { PdfEditionLink } from './html/render.ts';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChartCache, ChartSource, RenderedChart } from './charts/render.ts';
-import { normalizeReports, type Format, type Report } from './config.ts';
+import { normalizeReports, pdfFileName, type Format, type Paper, type Report } from './config.ts';
 import type { Briefing, TemplateSource } from './content/briefing.ts';
 import { deriveDataset, type Derived } from './dataset/derive.ts';
 import type { Dataset } from './dataset/schema.ts';
@@ -156,7 +156,7 @@ export interface ReportOptions {
   /** Overrides the report's dataset (--data). */
   data?: string;
   /** Overrides the report's paper (--paper). */
-  paper?: Report['paper'];
+  paper?: Paper;
   /** Restricts the report's formats (--format). */
   formats?: Format[];
   /** Seconds since the epoch for PDF dates (SOURCE_DATE_EPOCH); default: the dataset's as-of date. */
@@ -360,7 +360,7 @@ export async function buildReport(report: Report, options: ReportOptions, effect
     return value;
   };
   const formats = new Set(options.formats ? report.formats.filter((f) => options.formats!.includes(f)) : report.formats);
-  const paper = options.paper ?? report.paper;
+  const papers = options.paper ? [options.paper] : report.paper;
   const datasetPath = options.data ?? report.dataset;
   const { datasetSha256, data, briefing, charts, chartResult, fonts } = await prepareEdition({ ...report, dataset: datasetPath }, effects, cache, time);
 
@@ -373,15 +373,20 @@ export async function buildReport(report: Report, options: ReportOptions, effect
     const [{ standaloneSvg }, { embedFonts }] = await Promise.all([import('./charts/render.ts'), import('./charts/embed-fonts.ts')]);
     for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, embedFonts(standaloneSvg(chart), fonts.sfnt));
   }
-  // The PDF first, so the HTML edition can link to it with its size.
+  // The PDFs first (one per paper), so the HTML edition can link to each with its size.
   const pdfs: PdfEditionLink[] = [];
   if (formats.has('pdf')) {
     const epoch = options.sourceDateEpoch;
     const creationDate = epoch !== undefined ? new Date(epoch * 1000) : new Date(`${data.edition.as_of}T00:00:00Z`);
     const { renderPdf } = await import('./pdf/render.ts');
-    const pdf = await time('pdf', () => renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate, htmlUrl: report.html_url }));
-    add(`${report.id}.pdf`, pdf);
-    pdfs.push({ href: `${report.id}.pdf`, paper, bytes: pdf.byteLength });
+    await time('pdf', async () => {
+      for (const paper of papers) {
+        const pdf = await renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate, htmlUrl: report.html_url });
+        const href = pdfFileName({ id: report.id, paper: papers }, paper);
+        add(href, pdf);
+        pdfs.push({ href, paper, bytes: pdf.byteLength });
+      }
+    });
   }
   if (formats.has('html')) {
     const { renderHtml } = await import('./html/render.ts');

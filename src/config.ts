@@ -19,6 +19,19 @@ const relativePath = z
     message: 'must stay inside the project: no absolute paths and no ".." segments',
   });
 
+const PAPERS: readonly Paper[] = ['a4', 'letter'];
+const paperSpec = z.enum(PAPERS as [Paper, ...Paper[]], { message: 'must be a4 or letter' });
+
+/** `a4` or `[a4, letter]` as a list without repeats; a bad item is located at its own position in the list. */
+function paperList(value: string | unknown[], ctx: z.RefinementCtx): Paper[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'must list at least one paper' });
+  list.forEach((item, i) => {
+    if (!PAPERS.includes(item as Paper)) ctx.addIssue({ code: 'custom', message: 'must be a4 or letter', path: [i] });
+  });
+  return [...new Set(list as Paper[])];
+}
+
 const reportSpec = z.strictObject({
   id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'must be a lowercase id of letters, digits and "-" (it names the output files)' }),
   title: z.string().min(1).optional(),
@@ -28,7 +41,11 @@ const reportSpec = z.strictObject({
   editions: relativePath.optional(),
   /** Where the HTML edition is published: the PDF's first page gives this address. */
   html_url: z.string().regex(/^https?:\/\/\S+$/i, { message: 'must be an http(s) address, e.g. https://example.com/briefing.html' }).optional(),
-  paper: z.enum(['a4', 'letter'], { message: 'must be a4 or letter' }).default('a4'),
+  /** One paper, or a list: one PDF per paper, the first as <id>.pdf, the others as <id>-<paper>.pdf. */
+  paper: z
+    .union([paperSpec, z.array(z.unknown())], { message: 'must be a4 or letter, or a list of them such as [a4, letter]' })
+    .default('a4')
+    .transform(paperList),
   formats: z
     .array(z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }))
     .min(1, { message: 'must list at least one format' })
@@ -52,6 +69,11 @@ export type Report = Required<Omit<z.infer<typeof reportSpec>, 'title' | 'editio
   /** Folder (inside the output) for this report's chart SVGs. */
   chartsOut: string;
 };
+
+/** The file name of a report's PDF on `paper`: the first paper's is <id>.pdf, another's <id>-<paper>.pdf. */
+export function pdfFileName(report: Pick<Report, 'id' | 'paper'>, paper: Paper): string {
+  return paper === report.paper[0] ? `${report.id}.pdf` : `${report.id}-${paper}.pdf`;
+}
 
 function checkUniqueIds(raw: unknown): Problem[] {
   const reports = (raw as { reports?: unknown } | undefined)?.reports;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { normalizeReports, shardReports } from '../src/config.ts';
+import { normalizeReports, pdfFileName, shardReports } from '../src/config.ts';
 import { InputError } from '../src/support/error.ts';
 import { parseYaml } from '../src/dataset/load.ts';
 import { messages, type Located } from '../src/support/messages.ts';
@@ -31,7 +31,7 @@ describe('normalizeReports', () => {
 
   it('fills defaults; a report without charts has none', () => {
     const [report] = parse('reports:\n  - id: x\n    dataset: data/x.yaml\n    templates: templates/x\n');
-    expect(report).toMatchObject({ id: 'x', paper: 'a4', formats: ['pdf', 'html', 'svg'], templates: 'templates/x', editions: 'data/editions', title: 'x' });
+    expect(report).toMatchObject({ id: 'x', paper: ['a4'], formats: ['pdf', 'html', 'svg'], templates: 'templates/x', editions: 'data/editions', title: 'x' });
     expect(report!.charts).toBeUndefined();
     expect('charts' in report!).toBe(false);
   });
@@ -62,6 +62,16 @@ describe('normalizeReports', () => {
     expect(one.map((r) => r.chartsOut)).toEqual(['charts', 'charts']);
     const two = parse('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n  - id: b\n    dataset: e.yaml\n    templates: t\n');
     expect(two.map((r) => r.chartsOut)).toEqual(['charts/a', 'charts/b']);
+  });
+
+  it('takes one paper or a list of them, each PDF named after the first', () => {
+    const [one, both, twice] = parse('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n  - id: b\n    dataset: d.yaml\n    templates: t\n    paper: [letter, a4]\n  - id: c\n    dataset: d.yaml\n    templates: t\n    paper: [a4, a4]\n');
+    expect(one!.paper).toEqual(['a4']);
+    expect(both!.paper).toEqual(['letter', 'a4']);
+    expect(twice!.paper).toEqual(['a4']);
+    expect(both!.paper.map((paper) => pdfFileName(both!, paper))).toEqual(['b.pdf', 'b-a4.pdf']);
+    const where = Object.fromEntries(issuesOf('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n    paper: [a4, a5]\n').map((i) => [i.path, `${i.line}:${i.column}`]));
+    expect(where).toEqual({ 'reports.0.paper.1': '5:17' });
   });
 
   it('locates bad values, unknown keys, traversal and duplicate ids', () => {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../src/support/messages.ts';
-import { checkOutput, cloneProject, linkModulesWithout, makeTemp, ONE_REPORT, REPORT_ID, ROOT, removeTemps, runReport, snapshot, STACK_FRAME, type RunResult } from './fixtures/reliability/build.ts';
+import { checkOutput, cloneProject, linkModulesWithout, makeTemp, ONE_REPORT, OTHER_REPORT_ID, REPORT_ID, ROOT, removeTemps, runReport, snapshot, STACK_FRAME, type RunResult } from './fixtures/reliability/build.ts';
 import { leftovers, runKillSpread, writeDatasets } from './fixtures/reliability/kills.ts';
 import { FUZZ, runs } from './fixtures/depth.ts';
 import { main } from '../src/cli/report.ts';
@@ -61,9 +61,11 @@ describe('faults: a build killed between its two renames', () => {
   // renamed to .output.previous-PID beside a staging folder; here the state is made directly.
   async function killedInWindow(): Promise<{ dir: string; previousSet: Record<string, string> }> {
     const dir = join(makeTemp('reliability-window-'), 'out');
-    // Both editions of the briefing (the dataset given fits them, not the other report), so a later --only build shows whether the other edition's files were kept.
-    const full = await runReport(['--data', datasets.a, '--out', dir, '--only', REPORT_ID, `${REPORT_ID}-letter`, '--jobs', '1', '--quiet']);
+    // The briefing (on the dataset given) and the other shipped report (on its own), so a later --only build shows whether the other report's files were kept.
+    const full = await runReport(['--data', datasets.a, '--out', dir, '--only', REPORT_ID, '--jobs', '1', '--quiet']);
     expect(full.code, full.stderr).toBe(0);
+    const other = await inProcess((argv) => main(argv), ['--out', dir, '--only', OTHER_REPORT_ID, '--jobs', '1', '--quiet']);
+    expect(other.code, other.stderr).toBe(0);
     const previousSet = snapshot(dir);
     const dead = spawnSync('true').pid!;
     renameSync(dir, join(dir, '..', `.out.previous-${dead}`));
@@ -78,7 +80,7 @@ describe('faults: a build killed between its two renames', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(checkOutput(dir).problems).toEqual([]);
     const after = snapshot(dir);
-    const other = Object.keys(previousSet).filter((path) => path !== 'manifest.json' && !path.startsWith(REPORT_ID + '.') && !path.startsWith('charts/'));
+    const other = Object.keys(previousSet).filter((path) => path !== 'manifest.json' && !path.startsWith(REPORT_ID) && !path.startsWith('charts/'));
     expect(other.length).toBeGreaterThan(0);
     for (const path of other) expect(after[path], path).toBe(previousSet[path]);
     expect(leftovers(dir)).toEqual([]);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOutput, cloneProject, REPORT_ID, removeTemps, ROOT, runReport, snapshot } from './fixtures/reliability/build.ts';
+import { checkOutput, cloneProject, removeTemps, ROOT, runReport, snapshot } from './fixtures/reliability/build.ts';
 import { FUZZ } from './fixtures/depth.ts';
 
 /** The environment every build here shares, minus anything that would pin the PDF date. */
@@ -18,12 +18,9 @@ interface Built {
   manifest: Record<string, unknown>;
 }
 
-/** npm test builds the CATL briefing's two editions (PDF, HTML and SVG; two reports, so --jobs 2 uses the pool); test:fuzz builds every report. */
-const ONLY = FUZZ ? [] : ['--only', REPORT_ID, `${REPORT_ID}-letter`];
-
 async function build(clone: string, args: string[], env: Record<string, string | undefined>): Promise<Built> {
   const out = join(clone, 'out');
-  const result = await runReport(['--out', out, '--quiet', ...ONLY, ...args], { cwd: clone, env: { ...BASE, ...env } });
+  const result = await runReport(['--out', out, '--quiet', ...args], { cwd: clone, env: { ...BASE, ...env } });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(checkOutput(out).problems).toEqual([]);

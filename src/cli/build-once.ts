@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { writeBuild, type BuildEffects, type ReportOptions, type ReportResult, loadReports } from '../build.ts';
-import { shardReports, type Format, type Report } from '../config.ts';
+import { shardReports, type Format, type Paper, type Report } from '../config.ts';
 import { CliError, EXIT } from '../support/error.ts';
 import { messages } from '../support/messages.ts';
 import { recoverOutput } from '../write.ts';
@@ -20,7 +20,7 @@ export interface CliOptions {
   data?: string;
   out: string;
   format?: Format[];
-  paper?: Report['paper'];
+  paper?: Paper;
   check?: boolean;
   watch?: boolean;
   serve?: number | true;

@@ -31,7 +31,7 @@ function program(): Command {
       if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown format "${bad.join(',')}" (use ${FORMATS.join(', ')})`);
       return list as Format[];
     })
-    .addOption(new Option('--paper <size>', 'paper size for the PDF').choices(['a4', 'letter']))
+    .addOption(new Option('--paper <size>', 'one PDF on this paper, in place of each report\'s own paper list').choices(['a4', 'letter']))
     .option('--check', 'check the data, derived figures, checks, chart specs and templates; write nothing')
     .option('--watch', 'rebuild when data/, templates/ or the config change')
     .addOption(new Option('--serve [port]', 'serve the output on 127.0.0.1 with live reload (implies --watch)').argParser(parsePositiveInt('--serve port')))

@@ -94,12 +94,13 @@ describe('report (full build)', () => {
 
   it('--json prints a summary that lists the outputs', async () => {
     const dir = join(work, 'json');
-    const result = await inProc(['--out', dir, '--json', '--only', 'catl-ai-stack-briefing-letter']);
+    const result = await inProc(['--out', dir, '--json', '--only', 'catl-ai-stack-briefing', '--format', 'pdf']);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.ok).toBe(true);
-    expect(summary.reports.map((r: { id: string }) => r.id)).toEqual(['catl-ai-stack-briefing-letter']);
-    expect(summary.reports[0].files.map((f: { path: string }) => f.path)).toEqual(['catl-ai-stack-briefing-letter.pdf']);
+    expect(summary.reports.map((r: { id: string }) => r.id)).toEqual(['catl-ai-stack-briefing']);
+    // One PDF per paper the report lists: the first under the report's id.
+    expect(summary.reports[0].files.map((f: { path: string }) => f.path).sort()).toEqual(['catl-ai-stack-briefing-letter.pdf', 'catl-ai-stack-briefing.pdf']);
   });
 
   it('--shard 1/2 and 2/2 together build every report exactly once', async () => {

@@ -53,11 +53,15 @@ describe('report --check', () => {
       const chartCount = report.charts ? readdirSync(join(ROOT, report.charts)).filter((name) => name.endsWith('.vl.json')).length : 0;
       return `${messages.checkSummary(report.dataset, counts)}; ${messages.checkContent(report.templates, chartCount)}`;
     };
-    // Editions that read the same dataset, templates and charts (A4 and Letter) are checked once.
-    const reports = normalizeReports(parseYaml('reports.yaml', readFileSync(join(ROOT, 'reports.yaml'))));
+    // Reports that read the same dataset, templates and charts are checked once: the shipped ones, and a copy of the first under another id and paper.
+    const shipped = readFileSync(join(ROOT, 'reports.yaml'), 'utf8');
+    const first = shipped.slice(shipped.indexOf('  - id: '), shipped.indexOf('  - id: ', shipped.indexOf('  - id: ') + 1));
+    const config = join(temp(), 'reports.yaml');
+    writeFileSync(config, `${shipped.trimEnd()}\n${first.replace(/id: (\S+)/, 'id: $1-copy').replace(/paper: .*/, 'paper: letter')}`);
+    const reports = normalizeReports(parseYaml(config, readFileSync(config)));
     const distinct = [...new Map(reports.map((r) => [JSON.stringify([r.dataset, r.templates, r.charts]), r])).values()];
     expect(distinct.length).toBeLessThan(reports.length);
-    const { code, stderr } = report(['--check']);
+    const { code, stderr } = report(['--check', '--config', config]);
     expect(code).toBe(0);
     expect(stderr.trim().split('\n')).toEqual(distinct.map(summaryOf));
   });
