@@ -10,15 +10,18 @@
  *     <charts>/*.vl.json + Dataset + Derived
  *       ─bindChartData, renderCharts─▶ RenderedChart[]  (cached by hash)  (charts/bind.ts, charts/render.ts)
  *         (each wide, and narrow for phones: charts/narrow.ts)
+ *       ─readChartImages (raster_images: allow)─▶ Map<href, PNG|JPEG bytes>  (charts/images.ts finds the hrefs)
  *     <templates>/*.hbs + Dataset + Derived + RenderedChart[]
  *       ─buildBriefing─▶ Briefing (one mdast tree)                        (content/)
  *     Briefing ─renderHtml─▶ string      Briefing ─renderPdf─▶ Uint8Array (html/render.ts, pdf/render.ts)
+ *       (the PDF draws images from the map; the HTML and chart SVGs carry them as data: URLs)
  *     ─▶ OutputFile[]
  *   OutputFile[] + manifest ─commitOutputs─▶ output/ (all or nothing)     (write.ts)
  */
 import type { PdfEditionLink } from './html/render.ts';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync, renameSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { chartImageHrefs, imageType, inlineChartImages } from './charts/images.ts';
 import type { ChartCache, ChartSource, RenderedChart } from './charts/render.ts';
 import { normalizeReports, pdfFileName, type Format, type Paper, type Report } from './config.ts';
 import type { Briefing, TemplateSource } from './content/briefing.ts';
@@ -38,6 +41,8 @@ export interface BuildEffects {
   readFile(path: string): Promise<Uint8Array>;
   /** Names of the entries in a folder; [] when it does not exist. */
   readDir(path: string): Promise<string[]>;
+  /** The absolute path with every symbolic link followed, to fence reads inside a folder. */
+  realPath(path: string): Promise<string>;
   log(line: string): void;
 }
 
@@ -56,6 +61,7 @@ export const nodeEffects: BuildEffects = {
       throw error;
     }
   },
+  realPath: async (path) => realpathSync(path),
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
@@ -257,6 +263,47 @@ async function readFolder(dir: string, suffix: string, effects: BuildEffects): P
   );
 }
 
+/** What of a report its edition is made from. */
+export type EditionReport = Pick<Report, 'id' | 'dataset' | 'charts' | 'templates' | 'editions' | 'templatesAt' | 'raster_images'>;
+
+/**
+ * The image files a report's charts show, by href: refused unless the report
+ * allows raster images, and read only from its charts folder (vega's loader
+ * has fenced the paths; here the real path, links followed, must stay inside)
+ * and only as PNG or JPEG, the images a PDF can embed. Read after the chart
+ * cache, which keeps each image's path, so an edited image is always read afresh.
+ */
+async function readChartImages(charts: RenderedChart[], report: EditionReport, effects: BuildEffects): Promise<Map<string, Uint8Array>> {
+  const images = new Map<string, Uint8Array>();
+  for (const chart of charts) {
+    const file = `${report.charts}/${chart.id}.vl.json`;
+    for (const href of chartImageHrefs(chart)) {
+      if (images.has(href)) continue;
+      if (report.raster_images !== 'allow') throw new CliError(messages.reportImageRefused(file, href, report.id));
+      const bytes = await readInsideFolder(report.charts!, href, file, effects);
+      const type = imageType(bytes);
+      if (type !== 'image/png' && type !== 'image/jpeg') throw new CliError(messages.reportImageType(file, href, type));
+      images.set(href, bytes);
+    }
+  }
+  return images;
+}
+
+/** Reads `folder`/`href`, refusing a file whose real path leads out of the folder. */
+async function readInsideFolder(folder: string, href: string, file: string, effects: BuildEffects): Promise<Uint8Array> {
+  const path = `${folder}/${href}`;
+  let root: string;
+  let target: string;
+  try {
+    [root, target] = await Promise.all([effects.realPath(folder), effects.realPath(path)]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(messages.reportImageMissing(file, href, folder));
+    throw error;
+  }
+  if (!target.startsWith(`${root}${sep}`)) throw new CliError(messages.reportImageOutside(file, href, folder));
+  return readInput(path, effects);
+}
+
 /** The latest edition dataset in `dir` dated before `asOf`, if any (files named YYYY-MM-DD.yaml). */
 async function loadPreviousEdition(dir: string, edition: Dataset['edition'], effects: BuildEffects): Promise<{ file: string; data: Dataset } | undefined> {
   const dated = (await effects.readDir(dir)).filter((name) => /^\d{4}-\d{2}-\d{2}\.yaml$/.test(name) && name.slice(0, 10) < edition.as_of).sort();
@@ -277,6 +324,8 @@ export interface Edition {
   derived: Derived;
   briefing: Briefing;
   charts: RenderedChart[];
+  /** The bytes of the images the charts show, by href (empty unless the report allows raster images). */
+  images: ReadonlyMap<string, Uint8Array>;
   chartResult: { rendered: string[]; reused: string[] };
   fonts: LoadedFonts;
 }
@@ -296,7 +345,7 @@ function objectId(value: object | undefined): number {
 
 /** Steps 1-3 of a report: dataset, charts and content, in memory. */
 export async function prepareEdition(
-  report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions' | 'templatesAt'>,
+  report: EditionReport,
   effects: BuildEffects,
   cache: ChartCache,
   time: Timer = async (_stage, run) => run(),
@@ -310,7 +359,8 @@ export async function prepareEdition(
   });
 
   // 2. Charts: bind data to each spec and render SVG, wide and (for the HTML
-  //    on phones) narrow; unchanged charts come from the cache.
+  //    on phones) narrow; unchanged charts come from the cache. Image marks
+  //    keep their fenced paths; the files are read after, if the report allows.
   //    The heavy stages load on first use, so --check, --help and a pool's
   //    main thread never load vega, pdfkit or the Markdown toolchain.
   const [{ bindChartData }, { renderCharts }, { NARROW }, { buildBriefing }] = await Promise.all([
@@ -321,9 +371,10 @@ export async function prepareEdition(
   ]);
   const chartResult = await time('charts', async () => {
     const specs: ChartSource[] = report.charts ? (await readFolder(report.charts, '.vl.json', effects)).map(({ id, file, text }) => ({ id, file, text })) : [];
-    return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache, narrow: NARROW });
+    return renderCharts(specs, bindChartData(data, derived), { fonts: fonts.sfnt, cache, narrow: NARROW, imageHrefs: true });
   });
   for (const warning of chartResult.warnings) effects.log(warning);
+  const images = await readChartImages(chartResult.charts, report, effects);
 
   // 3. Content: templates -> one mdast tree for both editions.
   const briefing = await time('content', async () => {
@@ -336,7 +387,7 @@ export async function prepareEdition(
     const key = [data, previous?.data].map((value) => objectId(value)).join(',') + '|' + chartResult.charts.map((chart) => chart.hash).join(',') + sha256(JSON.stringify(templates));
     return briefings.get(key) ?? briefings.set(key, buildBriefing({ data, derived, charts: chartResult.charts, templates, previous }));
   });
-  return { datasetSha256, data, derived, briefing, charts: chartResult.charts, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
+  return { datasetSha256, data, derived, briefing, charts: chartResult.charts, images, chartResult: { rendered: chartResult.rendered, reused: chartResult.reused }, fonts };
 }
 
 /**
@@ -344,7 +395,7 @@ export async function prepareEdition(
  * (derived figures, checks, views), the chart specs (data names and fields,
  * rendered in memory) and the templates (helpers, paths, figures).
  */
-export async function checkReport(report: Pick<Report, 'dataset' | 'charts' | 'templates' | 'editions' | 'templatesAt'>, effects: BuildEffects, cache: ChartCache): Promise<string> {
+export async function checkReport(report: EditionReport, effects: BuildEffects, cache: ChartCache): Promise<string> {
   const { data, derived, charts } = await prepareEdition(report, effects, cache);
   return `${messages.checkSummary(report.dataset, countDataset(data, derived))}; ${messages.checkContent(report.templates, charts.length)}`;
 }
@@ -362,7 +413,9 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   const formats = new Set(options.formats ? report.formats.filter((f) => options.formats!.includes(f)) : report.formats);
   const papers = options.paper ? [options.paper] : report.paper;
   const datasetPath = options.data ?? report.dataset;
-  const { datasetSha256, data, briefing, charts, chartResult, fonts } = await prepareEdition({ ...report, dataset: datasetPath }, effects, cache, time);
+  const { datasetSha256, data, briefing, charts, images, chartResult, fonts } = await prepareEdition({ ...report, dataset: datasetPath }, effects, cache, time);
+  // The HTML edition and the chart files request nothing: their images go in as data: URLs. The PDF embeds the bytes.
+  const inlined = images.size ? charts.map((chart) => inlineChartImages(chart, images)) : charts;
 
   // 4. Editions and chart files.
   const files: OutputFile[] = [];
@@ -371,7 +424,7 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   if (formats.has('svg')) {
     // Files of their own carry their faces (a subset each); the HTML edition keeps its one copy of the fonts.
     const [{ standaloneSvg }, { embedFonts }] = await Promise.all([import('./charts/render.ts'), import('./charts/embed-fonts.ts')]);
-    for (const chart of charts) add(`${report.chartsOut}/${chart.id}.svg`, embedFonts(standaloneSvg(chart), fonts.sfnt));
+    for (const chart of inlined) add(`${report.chartsOut}/${chart.id}.svg`, embedFonts(standaloneSvg(chart), fonts.sfnt));
   }
   // The PDFs first (one per paper), so the HTML edition can link to each with its size.
   const pdfs: PdfEditionLink[] = [];
@@ -381,7 +434,7 @@ export async function buildReport(report: Report, options: ReportOptions, effect
     const { renderPdf } = await import('./pdf/render.ts');
     await time('pdf', async () => {
       for (const paper of papers) {
-        const pdf = await renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate, htmlUrl: report.html_url });
+        const pdf = await renderPdf(briefing, charts, fonts.sfnt, { paper, creationDate, htmlUrl: report.html_url, images });
         const href = pdfFileName({ id: report.id, paper: papers }, paper);
         add(href, pdf);
         pdfs.push({ href, paper, bytes: pdf.byteLength });
@@ -390,7 +443,7 @@ export async function buildReport(report: Report, options: ReportOptions, effect
   }
   if (formats.has('html')) {
     const { renderHtml } = await import('./html/render.ts');
-    await time('html', () => add(`${report.id}.html`, renderHtml(briefing, charts, fonts.woff, { pdfs })));
+    await time('html', () => add(`${report.id}.html`, renderHtml(briefing, inlined, fonts.woff, { pdfs })));
   }
 
   return {

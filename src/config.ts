@@ -11,6 +11,7 @@ import { validateWith, type Problem } from './support/validate.ts';
 export const FORMATS = ['pdf', 'html', 'svg'] as const;
 export type Format = (typeof FORMATS)[number];
 export type Paper = 'a4' | 'letter';
+export const RASTER_IMAGES = ['refuse', 'allow'] as const;
 
 const relativePath = z
   .string({ message: 'must be a path relative to the project, e.g. data/my-report.yaml' })
@@ -46,6 +47,12 @@ const reportSpec = z.strictObject({
     .union([paperSpec, z.array(z.unknown())], { message: 'must be a4 or letter, or a list of them such as [a4, letter]' })
     .default('a4')
     .transform(paperList),
+  /**
+   * Whether the editions may show raster images: refuse (the default, so the
+   * PDF's charts stay vectors) fails the build at any image mark; allow draws
+   * PNG and JPEG files from the charts folder in the PDF, the HTML and the chart SVGs.
+   */
+  raster_images: z.enum(RASTER_IMAGES, { message: `must be ${RASTER_IMAGES.join(' or ')}` }).default('refuse'),
   formats: z
     .array(z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }))
     .min(1, { message: 'must list at least one format' })

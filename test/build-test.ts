@@ -4,12 +4,16 @@
  * a declared check and a chart on a declared view); and its mistakes are
  * located errors naming the right file.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildReport, checkReport } from '../src/build.ts';
-import { effectsWith } from './fixtures/effects.ts';
+import { effectsIn, effectsWith } from './fixtures/effects.ts';
+import { tinyPng } from './fixtures/charts/png.ts';
 import type { RenderedChart } from '../src/charts/render.ts';
 import { normalizeReports } from '../src/config.ts';
-import { InputError } from '../src/support/error.ts';
+import { CliError, InputError } from '../src/support/error.ts';
 import { parseYaml } from '../src/dataset/load.ts';
 import { messages } from '../src/support/messages.ts';
 
@@ -174,5 +178,90 @@ describe('a report written as data', () => {
     const effects = effectsWith(FILES);
     const error = await thrown(() => buildReport(reportOf(REPORTS.replace('fleet/templates', 'fleet/nowhere')), {}, effects, new Map()));
     expect(error.issues[0]).toMatchObject({ file: 'reports.yaml', line: 4, path: 'reports.0.templates', message: messages.templatesMissing('fleet/nowhere') });
+  });
+});
+
+describe('chart images in a report (raster_images)', () => {
+  const temps: string[] = [];
+  afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  const LOGO = tinyPng(4, [230, 159, 0]);
+  const SPEC = 'fleet/charts/north.vl.json';
+  /** The fleet chart with a second layer: an image mark showing `url` at each point. */
+  const chartShowing = (url: string) => {
+    const chart = JSON.parse(CHART) as Record<string, unknown>;
+    const { mark, encoding, ...rest } = chart;
+    const image = { mark: { type: 'image', width: 12, height: 12 }, encoding: { ...(encoding as object), url: { value: url } } };
+    return JSON.stringify({ ...rest, layer: [{ mark, encoding }, image] });
+  };
+  const allowed = REPORTS.replace('    formats:', '    raster_images: allow\n    formats:');
+
+  /** The fleet report's files, changed by `files`, in a fresh temp folder (removed after the tests), with `links` as symbolic links. */
+  function project(files: Record<string, string | Uint8Array>, links: Record<string, string> = {}): string {
+    const root = mkdtempSync(join(tmpdir(), 'build-images-'));
+    temps.push(root);
+    for (const [path, content] of Object.entries({ ...FILES, [SPEC]: chartShowing('logo.png'), 'fleet/charts/logo.png': LOGO, ...files })) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), content);
+    }
+    for (const [path, target] of Object.entries(links)) symlinkSync(target, join(root, path));
+    return root;
+  }
+  const build = (root: string, reports = allowed, cache = new Map<string, RenderedChart>()) => buildReport(reportOf(reports), {}, effectsIn(root), cache);
+  const text = (result: Awaited<ReturnType<typeof build>>, path: string) => new TextDecoder().decode(result.files.find((file) => file.path === path)!.bytes);
+  const dataUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
+
+  it('draws a PNG from the charts folder in the PDF (one image XObject), the HTML and the chart SVG when allowed', async () => {
+    const result = await build(project({}));
+    const pdf = Buffer.from(result.files.find((file) => file.path === 'fleet-review.pdf')!.bytes).toString('latin1');
+    // The chart shows the logo at each of its two points; the PDF embeds it once.
+    expect(text(result, 'charts/north.svg').match(/<image /g)).toHaveLength(2);
+    expect(pdf.match(/\/Subtype \/Image/g)).toHaveLength(1);
+    const html = text(result, 'fleet-review.html');
+    expect(html).toMatch(new RegExp(`<image [^>]*href="${dataUrl(LOGO).replace(/[+/]/g, '\\$&')}"`));
+    expect(text(result, 'charts/north.svg')).toContain(`href="${dataUrl(LOGO)}"`);
+  });
+
+  it('fails the build (and --check) by default, naming the spec, the image and the option to set', async () => {
+    const root = project({});
+    const expected = messages.reportImageRefused(SPEC, 'logo.png', 'fleet-review');
+    const error = await build(root, REPORTS).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).message).toBe(expected);
+    expect(expected).toContain('raster_images: allow');
+    await expect(checkReport(reportOf(), effectsIn(root), new Map())).rejects.toThrow(expected);
+  });
+
+  it('reads an edited image afresh while the chart itself comes from the cache, and builds the same bytes twice', async () => {
+    const root = project({});
+    const cache = new Map<string, RenderedChart>();
+    const first = await build(root, allowed, cache);
+    const again = await build(root, allowed, cache);
+    expect(again.charts.reused).toContain('north');
+    expect(again.files.map((file) => Buffer.from(file.bytes).toString('base64'))).toEqual(first.files.map((file) => Buffer.from(file.bytes).toString('base64')));
+    const edited = tinyPng(4, [0, 114, 178]);
+    writeFileSync(join(root, 'fleet/charts/logo.png'), edited);
+    const after = await build(root, allowed, cache);
+    expect(after.charts.reused).toContain('north');
+    expect(text(after, 'fleet-review.html')).toContain(dataUrl(edited));
+    expect(text(after, 'fleet-review.html')).not.toContain(dataUrl(LOGO));
+  });
+
+  it('refuses an image outside the charts folder even when allowed: by a ".." path, or through a symbolic link', async () => {
+    const up = project({ [SPEC]: chartShowing('../logo.png'), 'fleet/logo.png': LOGO });
+    await expect(build(up)).rejects.toThrow(messages.chartImageRefused(SPEC, messages.chartLoadRefused('../logo.png', messages.chartLoadOutside)));
+    const linked = project({ [SPEC]: chartShowing('linked.png'), 'fleet/secret.png': LOGO }, { 'fleet/charts/linked.png': '../secret.png' });
+    await expect(build(linked)).rejects.toThrow(messages.reportImageOutside(SPEC, 'linked.png', 'fleet/charts'));
+  });
+
+  it('refuses URLs of any scheme, images the PDF cannot embed, and data files, even when allowed', async () => {
+    for (const url of ['https://example.com/logo.png', 'file:///etc/passwd', '/etc/passwd']) {
+      const reason = url.startsWith('/') ? messages.chartLoadOutside : messages.chartLoadUrl;
+      await expect(build(project({ [SPEC]: chartShowing(url) })), url).rejects.toThrow(messages.chartImageRefused(SPEC, messages.chartLoadRefused(url, reason)));
+    }
+    const svg = project({ [SPEC]: chartShowing('logo.svg'), 'fleet/charts/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>' });
+    await expect(build(svg)).rejects.toThrow(messages.reportImageType(SPEC, 'logo.svg', 'image/svg+xml'));
+    const data = project({ [SPEC]: JSON.stringify({ ...JSON.parse(CHART), data: { url: 'rows.csv' } }), 'fleet/charts/rows.csv': CSV });
+    await expect(build(data)).rejects.toThrow(messages.chartLoadRefused('rows.csv', messages.chartLoadNone));
   });
 });

@@ -31,7 +31,7 @@ describe('normalizeReports', () => {
 
   it('fills defaults; a report without charts has none', () => {
     const [report] = parse('reports:\n  - id: x\n    dataset: data/x.yaml\n    templates: templates/x\n');
-    expect(report).toMatchObject({ id: 'x', paper: ['a4'], formats: ['pdf', 'html', 'svg'], templates: 'templates/x', editions: 'data/editions', title: 'x' });
+    expect(report).toMatchObject({ id: 'x', paper: ['a4'], raster_images: 'refuse', formats: ['pdf', 'html', 'svg'], templates: 'templates/x', editions: 'data/editions', title: 'x' });
     expect(report!.charts).toBeUndefined();
     expect('charts' in report!).toBe(false);
   });
@@ -39,6 +39,17 @@ describe('normalizeReports', () => {
   it('keeps a charts folder when one is named', () => {
     const [report] = parse('reports:\n  - id: x\n    dataset: data/x.yaml\n    templates: templates/x\n    charts: templates/x/charts\n');
     expect(report!.charts).toBe('templates/x/charts');
+  });
+
+  it('refuses raster images unless a report allows them', () => {
+    const reports = parse('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n  - id: b\n    dataset: d.yaml\n    templates: t\n    raster_images: allow\n');
+    expect(reports.map((r) => r.raster_images)).toEqual(['refuse', 'allow']);
+  });
+
+  it('locates a bad raster_images value at the value, naming the allowed ones', () => {
+    const issues = issuesOf('reports:\n  - id: a\n    dataset: d.yaml\n    templates: t\n    raster_images: yes\n');
+    expect(issues.map((i) => ({ path: i.path, at: `${i.line}:${i.column}` }))).toEqual([{ path: 'reports.0.raster_images', at: '5:20' }]);
+    expect(issues[0]!.message).toContain('refuse or allow');
   });
 
   it('records where the templates folder is named, for a located error when it is missing', () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACE_KEYS, FONT_FAMILY, type FontBytes } from '../text/fonts.ts';
 import { textByFace } from './embed-fonts.ts';
+import { imageDataUrl, imageHrefs, inlineSvgImages } from './images.ts';
 
 type ResvgModule = typeof import('@resvg/resvg-js');
 
@@ -26,35 +27,22 @@ export interface Rasterizer {
   close(): void;
 }
 
-/** The image type of some bytes by their signature, for a data: URL. */
-function imageType(bytes: Uint8Array): string | undefined {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(16, bytes.byteLength));
-  if (head.toString('latin1', 1, 4) === 'PNG') return 'image/png';
-  if (head[0] === 0xff && head[1] === 0xd8) return 'image/jpeg';
-  if (head.toString('latin1', 0, 3) === 'GIF') return 'image/gif';
-  if (head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(512, bytes.byteLength)).toString('utf8');
-  return /<svg[\s>]/.test(text) ? 'image/svg+xml' : undefined;
-}
-
 /**
  * resvg would read a relative href from the process's working folder, not
  * the spec's: every image is inlined as a data: URL from `readImage` first,
  * so what it draws is exactly what the caller's fence allows.
  */
 async function inlineImages(svg: string, readImage: ReadImage | undefined): Promise<string> {
-  const hrefs = [...new Set([...svg.matchAll(/<image\b[^>]*?\s(?:xlink:)?href="([^"]*)"/g)].map((m) => m[1]!))].filter((href) => !href.startsWith('data:'));
+  const hrefs = imageHrefs(svg);
   if (hrefs.length === 0) return svg;
   const urls = new Map<string, string>();
-  for (const href of hrefs) {
-    const path = href.replace(/&amp;/g, '&');
+  for (const path of hrefs) {
     if (!readImage) throw new Error(`cannot read image "${path}": no image reader given`);
-    const bytes = await readImage(path);
-    const type = imageType(bytes);
-    if (!type) throw new Error(`"${path}" is not a PNG, JPEG, GIF, WebP or SVG image`);
-    urls.set(href, `data:${type};base64,${Buffer.from(bytes).toString('base64')}`);
+    const url = imageDataUrl(await readImage(path));
+    if (!url) throw new Error(`"${path}" is not a PNG, JPEG, GIF, WebP or SVG image`);
+    urls.set(path, url);
   }
-  return svg.replace(/(<image\b[^>]*?\s(?:xlink:)?href=")([^"]*)"/g, (match, start: string, href: string) => (urls.has(href) ? `${start}${urls.get(href)}"` : match));
+  return inlineSvgImages(svg, urls);
 }
 
 /**

@@ -85,6 +85,13 @@ export interface RenderChartsOptions {
   cache?: ChartCache;
   /** Omit to refuse every file read, as the briefing does: its data is bound by name. */
   readFile?: ChartReadFile;
+  /**
+   * Let image marks name files inside the spec's folder even without
+   * `readFile`: the SVG keeps the fenced path, for the caller to read (a
+   * report build does, after the cache, if its config allows). An image
+   * href the fence refuses fails the chart instead of drawing nothing.
+   */
+  imageHrefs?: boolean;
   /** Also draw each chart wider than this layout in it (the HTML edition shows it on phones). */
   narrow?: NarrowLayout;
 }
@@ -102,7 +109,7 @@ export interface RenderChartsResult {
 type Row = Record<string, unknown>;
 
 /** Bump when a change here alters the SVG for the same inputs, so cached charts are not reused. */
-const RENDERER_VERSION = '3';
+const RENDERER_VERSION = '4';
 
 // Numbers in a spec's own description: English, as Vega's own labels are (a spec given to npm run chart has no language).
 const number = (value: number, digits: number) => createFormatter({ language: 'en-US' }).number(value, digits);
@@ -123,12 +130,15 @@ const isSafeLink = (uri: string) => /^(?:https?|mailto):/i.test(uri.trim());
  * SVG, not fetched: web and mail links are kept, any other is left out with a
  * warning through `warn`. It must not be refused: vega-scenegraph reads the
  * `href` of a refused link's null result and throws outside any promise chain.
+ * Given `imageRefused`, an image's path passes the same fence without
+ * `readFile` (the caller reads it later), and a refused one is told there:
+ * vega itself swallows a refused image and draws nothing.
  */
-export function createChartLoader(readFile?: ChartReadFile, warn?: (detail: string) => void): vega.Loader {
-  const check = (uri: string): string => {
+export function createChartLoader(readFile?: ChartReadFile, warn?: (detail: string) => void, imageRefused?: (detail: string) => void): vega.Loader {
+  const check = (uri: string, readable = Boolean(readFile)): string => {
     const refuse = (reason: string) => new Error(messages.chartLoadRefused(uri, reason));
     if (isUrl(uri)) throw refuse(messages.chartLoadUrl);
-    if (!readFile) throw refuse(messages.chartLoadNone);
+    if (!readable) throw refuse(messages.chartLoadNone);
     // Windows drive paths and backslashes are treated as outside too: the fence is about meaning, not only POSIX.
     const normal = posix.normalize(uri.replace(/\\/g, '/'));
     if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../') || /^[a-z]:/i.test(normal)) {
@@ -142,6 +152,14 @@ export function createChartLoader(readFile?: ChartReadFile, warn?: (detail: stri
       return readFile!(check(uri));
     },
     async sanitize(uri, options) {
+      if (options?.context === 'image' && imageRefused) {
+        try {
+          return { href: check(uri, true) };
+        } catch (error) {
+          imageRefused((error as Error).message);
+          throw error;
+        }
+      }
       if (options?.context !== 'href') return { href: check(uri) };
       if (isSafeLink(uri)) return { href: uri };
       if (!dropped.has(uri)) warn?.(messages.chartLinkDropped(uri));
@@ -566,7 +584,7 @@ async function checkFields(file: string, spec: Json, compiled: vega.Spec, view: 
 export async function renderChart(
   source: ChartSource,
   datasets: Record<string, Row[]>,
-  options: { fonts: FontBytes; readFile?: ChartReadFile; narrow?: NarrowLayout; warnings?: string[] },
+  options: { fonts: FontBytes; readFile?: ChartReadFile; imageHrefs?: boolean; narrow?: NarrowLayout; warnings?: string[] },
 ): Promise<RenderedChart> {
   const { metrics, hash: fontHash } = fontsFor(options.fonts);
   const warnings = options.warnings ?? [];
@@ -604,9 +622,11 @@ export async function renderChart(
   wrapTextWith(metrics.measure, (weight, style) => faceFor(weight as string | number | undefined, style as string | undefined));
   const bound = Object.fromEntries([...names].map((name) => [name, datasets[name]!]));
   const readFile = readOnce(options.readFile);
-  const loader = createChartLoader(readFile, (detail) => warnings.push(messages.chartWarning(file, detail)));
+  const refusedImages: string[] = [];
+  const loader = createChartLoader(readFile, (detail) => warnings.push(messages.chartWarning(file, detail)), options.imageHrefs ? (detail) => refusedImages.push(detail) : undefined);
   const draw: DrawContext = { file, spec, bound, loader, warnings, seed: randomSeed(source, bound) };
   const { view, svg, compiled } = await drawSpec(compileTarget, filled, draw);
+  if (refusedImages.length) throw new CliError(messages.chartImageRefused(file, refusedImages[0]!));
 
   // 5. every field an encoding reads must be in the data it reads, or made from it
   await checkFields(file, spec, compiled, view, { named: rowsNamed, read: (url) => loader.load(url) });
@@ -768,7 +788,7 @@ export async function renderCharts(
       result.reused.push(source.id);
       continue;
     }
-    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, narrow: options.narrow, warnings: result.warnings });
+    const chart = await renderChart(source, datasets, { fonts: options.fonts, readFile: options.readFile, imageHrefs: options.imageHrefs, narrow: options.narrow, warnings: result.warnings });
     options.cache?.set(hash, chart);
     result.charts.push(chart);
     result.rendered.push(source.id);

@@ -15,6 +15,7 @@
  */
 import pkg from '../../package.json' with { type: 'json' };
 import PDFDocument from 'pdfkit';
+import { imageDataUrl } from './images.ts';
 import { createChartLoader, type RenderedChart } from './render.ts';
 import {
   chainFaceNamed,
@@ -29,7 +30,7 @@ import {
   type FontBytes,
 } from '../text/fonts.ts';
 import { messages } from '../support/messages.ts';
-import { escapeXml } from '../support/text.ts';
+import { decodeXml, escapeXml } from '../support/text.ts';
 import { shareFaceLayouts } from '../pdf/pdfkit-adapter.ts';
 
 /** A colour as svg-to-pdfkit holds it: RGB channels 0-255 and an alpha 0-1. */
@@ -116,13 +117,6 @@ function normaliseFontAttributes(svg: string): string {
       return `font-weight="${face === 'bold' ? 'bold' : 'normal'}"`;
     })
     .replace(/font-style="oblique"/g, 'font-style="italic"');
-}
-
-function decodeXml(text: string): string {
-  return text.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(lt|gt|amp|quot|apos));/gi, (entity, dec: string, hex: string, name: string) => {
-    if (dec || hex) return String.fromCodePoint(parseInt(dec ?? hex, dec ? 10 : 16));
-    return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[name.toLowerCase()] ?? entity;
-  });
 }
 
 /** Calls `visit` with each <text> element's attributes and the text of each of its text nodes (decoded), and puts back what it returns (XML). */
@@ -271,6 +265,9 @@ export interface DrawSvgOptions {
 function imageSource(href: string, images: DrawSvgOptions['images']): Buffer | string {
   if (images === undefined || images === 'refuse') throw new Error(messages.chartPdfImage(href.slice(0, 80)));
   const bytes = images.get(href);
+  // PNG and JPEG go as data: URLs, which pdfkit embeds once per document however often a chart shows them (a Buffer, at every use).
+  const url = bytes && imageDataUrl(bytes);
+  if (url && /^data:image\/(png|jpeg);/.test(url)) return url;
   if (bytes) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // pdfkit decodes base64 PNG and JPEG data itself; anything else fails to open and is warned about.
   return /^data:image\/(png|jpeg);base64,/i.test(href) ? href : Buffer.alloc(0);

@@ -296,6 +296,15 @@ const cleanSvg = remembered('html: cleaned chart SVG', 16, (key): Element | unde
 }, (_svg, key) => key.length * 12);
 
 const SVG_DROPPED = new Set(['script', 'foreignObject', 'foreignobject', 'iframe', 'style', 'image', 'use', 'feImage', 'feimage']);
+/** An image the build inlined (a report that allows raster images): PNG or JPEG bytes in the page, no request. */
+const INLINE_IMAGE = /^data:image\/(?:png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/;
+const HREF = /^(?:href|xlink:?href)$/i;
+
+/** True for an <image> whose only source is an inlined PNG or JPEG, the one image a chart may keep. */
+function isInlineImage(node: Element): boolean {
+  const hrefs = Object.entries(node.properties).filter(([name]) => HREF.test(name));
+  return node.tagName === 'image' && hrefs.length > 0 && hrefs.every(([, value]) => typeof value === 'string' && INLINE_IMAGE.test(value));
+}
 const LOCAL_URL = /url\(\s*(['"]?)#([^'")\s]+)\1\s*\)/g;
 
 function cleanSvgNode(node: Element, prefix: string, isRoot: boolean): void {
@@ -307,8 +316,9 @@ function cleanSvgNode(node: Element, prefix: string, isRoot: boolean): void {
       kept.id = prefix + value;
       continue;
     }
-    if (name === 'href' || /^xlink:?href$/i.test(name)) {
+    if (HREF.test(name)) {
       if (typeof value === 'string' && value.startsWith('#')) kept[name] = `#${prefix}${value.slice(1)}`;
+      else if (node.tagName === 'image' && typeof value === 'string' && INLINE_IMAGE.test(value)) kept[name] = value;
       continue;
     }
     if (typeof value === 'string' && /url\(/i.test(value)) {
@@ -330,7 +340,7 @@ function cleanSvgChildren(nodes: ElementContent[], prefix: string): ElementConte
     if (child.type === 'comment') continue;
     if (child.type !== 'element') {
       children.push(child);
-    } else if (SVG_DROPPED.has(child.tagName)) {
+    } else if (SVG_DROPPED.has(child.tagName) && !isInlineImage(child)) {
       continue;
     } else if (child.tagName === 'a') {
       // Keep a link's drawing, drop the link.

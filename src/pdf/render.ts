@@ -13,7 +13,9 @@
  *
  * The file is tagged (PDF/UA-1 structure) and identifies itself as PDF/A-2a:
  * fonts embedded and subset, an sRGB output intent, XMP metadata mirroring
- * the info dictionary, and no raster images (charts are vectors).
+ * the info dictionary, and no raster images (charts are vectors) unless
+ * the report allows them (raster_images: allow), when a chart's PNG and JPEG
+ * images are embedded from the bytes the orchestrator read.
  */
 import { noteStore, trackMap } from '../support/recent.ts';
 import { escapeXml, plainText } from '../support/text.ts';
@@ -46,6 +48,8 @@ export interface PdfOptions {
   creationDate: Date;
   /** Where the HTML edition is published: named on the first page. */
   htmlUrl?: string;
+  /** Image bytes by the href a chart's SVG names, when the report allows raster images; without it any image is refused. */
+  images?: ReadonlyMap<string, Uint8Array>;
 }
 
 type Doc = PDFKit.PDFDocument;
@@ -230,6 +234,8 @@ interface Context {
   title: string;
   /** Where the HTML edition is published, for the cover. */
   htmlUrl?: string;
+  /** The charts' image bytes by href (PdfOptions.images); absent, charts must be vectors. */
+  images?: ReadonlyMap<string, Uint8Array>;
   /** Depth of the tree's section headings, set as H2 under the cover's H1. */
   sectionDepth: number;
 }
@@ -283,7 +289,7 @@ export async function renderPdf(
   });
 
   // 2. Measure: the tree becomes boxes
-  const ctx = createContext(doc, geometry, briefing, charts, fonts, options.htmlUrl);
+  const ctx = createContext(doc, geometry, briefing, charts, fonts, options);
   const documentTag: Tag = { type: 'Document', parent: null };
   const root = documentTag.elem = doc.struct('Document');
   doc.addStructure(root);
@@ -331,7 +337,7 @@ function widthCache(fonts: FontBytes): Map<string, Map<number, Map<string, numbe
   return cache;
 }
 
-function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts: RenderedChart[], fonts: FontBytes, htmlUrl?: string): Context {
+function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts: RenderedChart[], fonts: FontBytes, { htmlUrl, images }: Pick<PdfOptions, 'htmlUrl' | 'images'>): Context {
   const ctx: Context = {
     doc,
     geometry,
@@ -346,6 +352,7 @@ function createContext(doc: Doc, geometry: Geometry, briefing: Briefing, charts:
     selected: new Set(),
     title: briefing.meta.title,
     htmlUrl,
+    ...(images ? { images } : {}),
     sectionDepth: 6,
   };
   const footnotes = new Set<string>();
@@ -1303,7 +1310,7 @@ function figureBox(ctx: Context, node: FigureNode, frame: Frame, parent: Tag): B
         BBox: [frame.x, ctx.geometry.height - chartTop - height, frame.x + width, ctx.geometry.height - chartTop],
       };
       const content = doc.markStructureContent('Figure');
-      drawSvg(doc, chart.svg, frame.x, chartTop, { width, height });
+      drawSvg(doc, chart.svg, frame.x, chartTop, { width, height, images: ctx.images ?? 'refuse' });
       doc.endMarkedContent();
       figure.add(content);
       const sourceTop = chartTop + height + gap;

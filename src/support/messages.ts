@@ -96,6 +96,13 @@ export const messages = {
     `${dir}: another build (process ${pid}) has held the output folder's lock for too long (wait for it to finish, or stop it)`,
   noReportsSelected: (what: string) => `no report matches ${what} (see the ids in reports.yaml)`,
   reportFailed: (id: string, detail: string) => `report ${id} failed:\n${detail}`,
+  reportImageRefused: (file: string, href: string, report: string) =>
+    `${file}: the chart shows the image "${href}", but report ${report} refuses raster images in its editions (raster_images: refuse, the default); set raster_images: allow for the report in reports.yaml to draw PNG and JPEG files from its charts folder, or take the image mark out`,
+  reportImageOutside: (file: string, href: string, folder: string) =>
+    `${file}: the image "${href}" leads outside the charts folder ${folder} (through a symbolic link); copy the file into the folder`,
+  reportImageMissing: (file: string, href: string, folder: string) => `${file}: the image "${href}" is not in the charts folder ${folder} (check the name, or put the file there)`,
+  reportImageType: (file: string, href: string, type: string | undefined) =>
+    `${file}: the image "${href}" is ${type ? `an ${type} file` : 'not a PNG or JPEG file'}; the PDF edition draws PNG and JPEG images only (convert it to PNG${type === 'image/svg+xml' ? ', or draw its shapes with marks in the spec' : ''})`,
 
   // Watch and serve
   watchRebuilt: () => 'rebuilt; watching for changes',
@@ -187,6 +194,7 @@ export const messages = {
   chartTimerBlocked:
     "the chart uses timer events (an animation, or a geographic brush's initial value); a chart file is a still image, so it is drawn as it stands before the first tick",
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',
+  chartImageRefused: (file: string, detail: string) => `${file}: image mark: ${detail} (name a PNG or JPEG file inside the spec's folder by a relative path)`,
   chartNarrowNoRoom: (file: string, narrow: number) =>
     `${file}: warning: the chart's labels and text are wider than the ${narrow} px of its narrow layout, leaving its plot no room, so phones show the full-width chart, smaller (shorten the longest label, title word or text)`,
   chartNarrowTooWide: (file: string, width: number, narrow: number) =>

@@ -365,6 +365,23 @@ describe('the loader fence', () => {
     await expect(render('inside.csv')).rejects.toThrow(messages.chartLoadRefused('inside.csv', messages.chartLoadNone));
     await expect(createChartLoader().sanitize('x.png', { context: 'image' })).rejects.toThrow(messages.chartLoadNone);
   });
+
+  it('lets an image path through the fence without a reader when asked (a report build reads it later), and refuses data still', async () => {
+    const refused: string[] = [];
+    const loader = createChartLoader(undefined, undefined, (detail) => refused.push(detail));
+    await expect(loader.sanitize('pics/x.png', { context: 'image' })).resolves.toEqual({ href: 'pics/x.png' });
+    await expect(loader.sanitize('pics/../../x.png', { context: 'image' })).rejects.toThrow(messages.chartLoadOutside);
+    await expect(loader.sanitize('data:image/png;base64,AA==', { context: 'image' })).rejects.toThrow(messages.chartLoadUrl);
+    expect(refused).toEqual([messages.chartLoadRefused('pics/../../x.png', messages.chartLoadOutside), messages.chartLoadRefused('data:image/png;base64,AA==', messages.chartLoadUrl)]);
+    await expect(loader.load('inside.csv')).rejects.toThrow(messages.chartLoadNone);
+    await expect(loader.sanitize('inside.csv', { context: 'dataflow', response: 'csv' })).rejects.toThrow(messages.chartLoadNone);
+    const image = JSON.stringify({ data: { values: [{ a: 1 }] }, mark: { type: 'image', width: 5, height: 5 }, encoding: { x: { field: 'a', type: 'quantitative' }, url: { value: '../x.png' } } });
+    await expect(renderChart({ id: 'fence', file: 'fence.vl.json', text: image }, {}, { fonts, imageHrefs: true })).rejects.toThrow(
+      messages.chartImageRefused('fence.vl.json', messages.chartLoadRefused('../x.png', messages.chartLoadOutside)),
+    );
+    const shown = await renderChart({ id: 'fence', file: 'fence.vl.json', text: image.replace('../x.png', 'x.png') }, {}, { fonts, imageHrefs: true });
+    expect(shown.svg).toMatch(/<image [^>]*href="x\.png"/);
+  });
 });
 
 describe('invalid specs', () => {

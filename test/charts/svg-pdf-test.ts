@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindChartData } from '../../src/charts/bind.ts';
@@ -11,6 +11,7 @@ import { messages } from '../../src/support/messages.ts';
 import { drawSvg, fitDash, PX_TO_PT, registerFonts, renderChartPdf, type DrawSvgOptions } from '../../src/charts/svg-pdf.ts';
 import { loadFonts, loadRealData, loadSpecs, svgTexts } from '../fixtures/charts/load.ts';
 import { readPdf } from '../fixtures/charts/pdf.ts';
+import { tinyPng } from '../fixtures/charts/png.ts';
 
 let fonts: FontBytes;
 let charts: RenderedChart[];
@@ -130,25 +131,6 @@ function dashOperators(content: string): { dash: number[]; phase: number }[] {
     dash: m[1]!.trim() ? m[1]!.trim().split(/\s+/).map(Number) : [],
     phase: Number(m[2]),
   }));
-}
-
-/** A tiny RGB PNG (`size` x `size`, one colour), written by hand so the test needs no image library. */
-function tinyPng(size: number, rgb: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.from([0, ...Array.from({ length: size }, () => rgb).flat()]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Renders a small inline spec as `npm run chart` does. */

@@ -287,6 +287,19 @@ describe('renderHtml', () => {
     expect(html.includes('svgPwned'), 'no trace of the hostile SVG code').toBe(false);
   });
 
+  it('keeps a chart image only as an inlined PNG or JPEG (what a report allowing raster images gets), never one that would be a request', () => {
+    const png = `data:image/png;base64,${Buffer.from('\x89PNG\r\n\x1a\n').toString('base64')}`;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">
+      <image xlink:href="${png}" width="5" height="5"/><image href="logo.png" width="5" height="5"/>
+      <image href="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=" width="5" height="5"/><image href="${png}" onload="svgPwned(1)" width="5" height="5"/></svg>`;
+    const page = fromHtml(renderHtml(buildFixtureBriefing(), buildFixtureCharts(svg, svg), fonts));
+    for (const chart of byTag(page, 'svg')) {
+      const images = all(chart, (e) => e.tagName === 'image');
+      expect(images.map((image) => Object.entries(image.properties).filter(([name]) => /href/i.test(name)).map(([, value]) => value))).toEqual([[png], [png]]);
+      expect(images.some((image) => 'onLoad' in image.properties || 'onload' in image.properties)).toBe(false);
+    }
+  });
+
   it('is deterministic and leaves its input untouched', () => {
     const briefing = buildFixtureBriefing();
     const charts = buildFixtureCharts();
