@@ -303,7 +303,7 @@ export function drawTextRun(doc: PDFKit.PDFDocument, text: string, x: number, y:
 }
 
 // ---------------------------------------------------------------------------
-// 4. XMP and glyph coverage
+// 4. XMP
 
 /**
  * Makes `doc` write `xml` as its XMP info block at doc.end(), replacing the
@@ -315,10 +315,4 @@ export function drawTextRun(doc: PDFKit.PDFDocument, text: string, x: number, y:
 export function replaceXmpInfo(doc: PDFKit.PDFDocument, xml: string): void {
   if (!usesPdfkitInternals()) return;
   (doc as unknown as { _addInfo: () => void })._addInfo = () => doc.appendXML(xml);
-}
-
-/** The font object of the face `doc` has selected, when the internals are in use (else undefined: ask the faces themselves). */
-export function currentFontkitFont(doc: PDFKit.PDFDocument): { hasGlyphForCodePoint(cp: number): boolean } | undefined {
-  if (!usesPdfkitInternals()) return undefined;
-  return (doc as unknown as { _font: { font: { hasGlyphForCodePoint(cp: number): boolean } } })._font.font;
 }
