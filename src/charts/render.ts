@@ -445,6 +445,12 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
     if (!still) warnings.push(messages.chartWarning(file, messages.chartTimerBlocked));
     still = true;
   };
+  // Without a DOM, vega cannot listen on window or document; it says so per listener, the author needs it once per source.
+  const sources = new Set<string>();
+  const staticOnce = (source: string) => {
+    if (!sources.has(source)) warnings.push(messages.chartWarning(file, messages.chartEventSourceStatic(source)));
+    sources.add(source);
+  };
   const logger: vega.LoggerInterface = {
     level(value?: number) {
       if (value === undefined) return level;
@@ -461,6 +467,7 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
       // vega reports a failed data load as a warning ("Loading failed", url, error) and carries on without the data.
       if (errors && args[0] === 'Loading failed') errors.push(args[2] instanceof Error ? args[2].message : args.map(String).join(' '));
       else if (/^Blocked timer /.test(String(args[0]))) stillOnce();
+      else if (/^Can not resolve event source: /.test(String(args[0]))) staticOnce(String(args[0]).replace(/^Can not resolve event source: /, ''));
       else warnings.push(messages.chartWarning(file, args.map(String).join(' ')));
       return logger;
     },

@@ -191,6 +191,8 @@ export const messages = {
   chartLoadUrl: 'charts never fetch from the network or other schemes; bind the data by name or put the file beside the spec',
   chartLoadOutside: "only files inside the spec's own folder may be read",
   chartLinkDropped: (uri: string) => `left out the link "${uri}": a chart links only to web (http, https) and mail addresses`,
+  chartEventSourceStatic: (source: string) =>
+    `the chart listens for events on ${source} (a drag or a brush, say), which only a browser running the spec has; a chart file is a still image, so it is drawn as it stands before any interaction`,
   chartTimerBlocked:
     "the chart uses timer events (an animation, or a geographic brush's initial value); a chart file is a still image, so it is drawn as it stands before the first tick",
   chartLoadNone: 'data is bound by name in the briefing; specs may not read files',

@@ -683,6 +683,19 @@ describe('every valid spec', () => {
     expect(warnings).toEqual([messages.chartWarning('timer.vl.json', messages.chartTimerBlocked)]);
   });
 
+  it('draws an interval brush as it stands, saying once that its window events do nothing in a chart file', async () => {
+    const warnings: string[] = [];
+    const spec = {
+      data: { values: [{ a: 1, b: 2 }, { a: 2, b: 3 }, { a: 3, b: 1 }] },
+      params: [{ name: 'brush', select: 'interval' }, { name: 'pan', select: 'interval', bind: 'scales' }],
+      mark: 'point',
+      encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } },
+    };
+    const chart = await render(spec, warnings, 'brush');
+    expect(chart.svg.match(/<path transform=/g)?.length).toBe(3);
+    expect(warnings).toEqual([messages.chartWarning('brush.vl.json', messages.chartEventSourceStatic('window'))]);
+  });
+
   it('writes web links of an href encoding and leaves out any other, with a warning', async () => {
     const warnings: string[] = [];
     const links = { values: [{ u: 'https://example.com/a?q=1' }, { u: 'javascript:alert(1)' }] };
