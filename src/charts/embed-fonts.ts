@@ -14,6 +14,7 @@
  */
 import { faceFor, FACE_STYLES, FONT_STACK, splitByFace, type ChainFace, type FaceKey, type FontBytes } from '../text/fonts.ts';
 import { recent } from '../support/recent.ts';
+import { decodeXml } from '../support/text.ts';
 import { subsetFont, type SubsettableFont } from './font-subset.ts';
 import { createHash } from 'node:crypto';
 
@@ -52,21 +53,14 @@ function parseWeight(value: string, inherited: number): number {
   return Number.isFinite(n) && n >= 1 && n <= 1000 ? n : inherited;
 }
 
-const decodeEntities = (text: string) =>
-  text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, code: string) => {
-    const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-    if (code[0] !== '#') return named[code.toLowerCase()]!;
-    return String.fromCodePoint(code[1] === 'x' || code[1] === 'X' ? parseInt(code.slice(2), 16) : Number(code.slice(1)));
-  });
-
 /** The font properties an element sets, from its attributes and its style attribute (which wins, as in CSS). */
 function elementFont(attributes: string, parent: FontContext): FontContext {
   const props = new Map<string, string>();
   for (const [, name, value] of attributes.matchAll(/([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
-    if (name === 'font-family' || name === 'font-weight' || name === 'font-style') props.set(name, decodeEntities(value ?? ''));
+    if (name === 'font-family' || name === 'font-weight' || name === 'font-style') props.set(name, decodeXml(value ?? ''));
   }
   const style = /(?:^|\s)style\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(attributes);
-  for (const declaration of decodeEntities(style?.[1] ?? style?.[2] ?? '').split(';')) {
+  for (const declaration of decodeXml(style?.[1] ?? style?.[2] ?? '').split(';')) {
     const [name, ...rest] = declaration.split(':');
     const key = name?.trim().toLowerCase();
     if (key === 'font-family' || key === 'font-weight' || key === 'font-style') props.set(key, rest.join(':').trim());
@@ -95,7 +89,7 @@ function textRuns(svg: string): { font: FontContext; text: string }[] {
     const font = stack.at(-1)?.font ?? root;
     if (chars !== undefined || cdata !== undefined) {
       const top = stack.at(-1)?.name;
-      if (inText() && top && TEXT_ELEMENTS.has(top)) runs.push({ font, text: cdata ?? decodeEntities(chars!) });
+      if (inText() && top && TEXT_ELEMENTS.has(top)) runs.push({ font, text: cdata ?? decodeXml(chars!) });
     } else if (name && closing) {
       const at = stack.map((entry) => entry.name).lastIndexOf(name);
       if (at >= 0) stack.length = at;

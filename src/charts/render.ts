@@ -439,17 +439,12 @@ function hashChart(source: ChartSource, datasets: Record<string, Row[]>, names: 
 /** Collects warnings with the spec's file name; errors (a refused or failed load) go to `errors` when given. */
 function createLogger(file: string, warnings: string[], errors?: string[]): vega.LoggerInterface {
   let level = vega.Warn;
-  // runView blocks timer events; vega says so per listener, the author needs it once.
-  let still = false;
-  const stillOnce = () => {
-    if (!still) warnings.push(messages.chartWarning(file, messages.chartTimerBlocked));
-    still = true;
-  };
-  // Without a DOM, vega cannot listen on window or document; it says so per listener, the author needs it once per source.
-  const sources = new Set<string>();
-  const staticOnce = (source: string) => {
-    if (!sources.has(source)) warnings.push(messages.chartWarning(file, messages.chartEventSourceStatic(source)));
-    sources.add(source);
+  // runView blocks timer events, and without a DOM vega cannot listen on window or document:
+  // vega says so per listener, the author needs each once.
+  const said = new Set<string>();
+  const once = (detail: string) => {
+    if (!said.has(detail)) warnings.push(messages.chartWarning(file, detail));
+    said.add(detail);
   };
   const logger: vega.LoggerInterface = {
     level(value?: number) {
@@ -466,8 +461,8 @@ function createLogger(file: string, warnings: string[], errors?: string[]): vega
     warn(...args: unknown[]) {
       // vega reports a failed data load as a warning ("Loading failed", url, error) and carries on without the data.
       if (errors && args[0] === 'Loading failed') errors.push(args[2] instanceof Error ? args[2].message : args.map(String).join(' '));
-      else if (/^Blocked timer /.test(String(args[0]))) stillOnce();
-      else if (/^Can not resolve event source: /.test(String(args[0]))) staticOnce(String(args[0]).replace(/^Can not resolve event source: /, ''));
+      else if (/^Blocked timer /.test(String(args[0]))) once(messages.chartTimerBlocked);
+      else if (/^Can not resolve event source: /.test(String(args[0]))) once(messages.chartEventSourceStatic(String(args[0]).replace(/^Can not resolve event source: /, '')));
       else warnings.push(messages.chartWarning(file, args.map(String).join(' ')));
       return logger;
     },

@@ -15,7 +15,7 @@
  */
 import pkg from '../../package.json' with { type: 'json' };
 import PDFDocument from 'pdfkit';
-import { imageDataUrl } from './images.ts';
+import { imageDataUrl, imageHrefs } from './images.ts';
 import { createChartLoader, type RenderedChart } from './render.ts';
 import {
   chainFaceNamed,
@@ -324,9 +324,7 @@ async function readImages(svg: string, readFile: ChartReadBytes, warn: (detail: 
   const fence = createChartLoader(() => Promise.reject(new Error('the fence only checks paths')));
   const images = new Map<string, Uint8Array>();
   const unread = new Set<string>();
-  for (const [, attr] of svg.matchAll(IMAGE_TAG)) {
-    const href = decodeXml(attr!);
-    if (!href || images.has(href) || unread.has(href) || href.startsWith('data:')) continue;
+  for (const href of imageHrefs(svg)) {
     try {
       const { href: path } = await fence.sanitize(href, { context: 'image' });
       images.set(href, await readFile(path));

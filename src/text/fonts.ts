@@ -246,26 +246,18 @@ export interface ChainFace {
   /** The pdfkit font name: the FaceKey for the briefing's own faces, the file's name for a fallback face. */
   name: string;
   family: string;
-  /** The file's CSS weight and style (a fallback family may have only an upright 400). */
-  weight: number;
-  style: 'normal' | 'italic';
   /** The face's TrueType/OpenType bytes, for embedding a subset of it. */
   sfnt: Uint8Array;
   font: FontkitFont;
 }
 
-/** CSS weight and style of a FaceKey, and of a file style such as '700-italic'. */
+/** CSS weight and style of a FaceKey. */
 export const FACE_STYLES: Record<FaceKey, { weight: number; style: 'normal' | 'italic' }> = {
   regular: { weight: 400, style: 'normal' },
   italic: { weight: 400, style: 'italic' },
   bold: { weight: 700, style: 'normal' },
   boldItalic: { weight: 700, style: 'italic' },
 };
-
-function fileStyle(file: string): { weight: number; style: 'normal' | 'italic' } {
-  const [, weight, style] = /-(\d{3})-(normal|italic)\.woff$/.exec(file) ?? [];
-  return { weight: Number(weight ?? 400), style: style === 'italic' ? 'italic' : 'normal' };
-}
 
 /** A slice of a fallback family: the file stem without its style, and the code points its unicode-range names. */
 interface Slice {
@@ -311,7 +303,7 @@ function fallbackFace(family: string, file: string): ChainFace {
     if (!isFontFile(bytes)) throw new CliError(messages.fontInvalid(path));
     const name = file.replace(/^.*\//, '').replace(/\.woff$/, '');
     const sfnt = unpackWoff(bytes);
-    face = { name, family, ...fileStyle(file), sfnt, font: openFont(sfnt) };
+    face = { name, family, sfnt, font: openFont(sfnt) };
     fallbackFaces.set(file, face);
     fallbackNames.set(name, face);
   }
@@ -363,7 +355,7 @@ function chainOf(bytes: FontBytes): FontChain {
     const faces = openFaces(bytes);
     const perFace = <T>(make: (key: FaceKey) => T) => Object.fromEntries(FACE_KEYS.map((key) => [key, make(key)])) as Record<FaceKey, T>;
     chain = {
-      own: perFace((key) => ({ name: key, family: FONT_FAMILY, ...FACE_STYLES[key], sfnt: bytes[key], font: faces[key] })),
+      own: perFace((key) => ({ name: key, family: FONT_FAMILY, sfnt: bytes[key], font: faces[key] })),
       byCharacter: perFace(() => trackMap('fonts: faces by character', new Map<string, ChainFace | null>(), 64)),
       plain: perFace((key) => plainText(faces[key])),
     };
